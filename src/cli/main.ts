@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The `strait` command line. Each subcommand lives in src/cli/commands/<name>.ts and is loaded
+// only when invoked, so `strait proxy` does not pay for the control plane's modules and the
+// reverse.
+
+import { Command } from 'commander';
+
+const program = new Command();
+program
+  .name('strait')
+  .description('Service mesh and ingress gateway that runs Kubernetes Ingress, Istio and Gateway API manifests.')
+  .showHelpAfterError();
+
+program
+  .command('up')
+  .description('Run the whole mesh on this machine: control plane, gateway, and every Deployment with its sidecar.')
+  .argument('<paths...>', 'YAML files or directories of Kubernetes/Istio manifests')
+  .option('--port-offset <n>', 'added to gateway ports below 1024 (80 -> 8080)', '8000')
+  .option('--gateway-address <ip>', 'address the gateway listeners bind', '127.0.0.1')
+  .option('--address-block <cidr|random>', 'loopback block for pod addresses (a /20 inside 127.0.0.0/8)', '127.10.0.0/20')
+  .option('--xds-port <port>', 'control plane xDS (gRPC) port on 127.0.0.1', '15010')
+  .option('--api-port <port>', 'control plane HTTP API port on 127.0.0.1 (status, logs)', '15014')
+  .option('--no-watch', 'do not reload when the files change')
+  .option('-q, --quiet', 'do not print access logs and workload output to the terminal')
+  .action(async (paths: string[], opts) => {
+    const { runUp } = await import('./commands/up.js');
+    process.exitCode = await runUp(paths, opts);
+  });
+
+program
+  .command('validate')
+  .description('Check manifests; prints one file:line:col line per problem; exit status 1 on errors.')
+  .argument('<paths...>', 'YAML files or directories')
+  .option('-o, --output <format>', 'text or json', 'text')
+  .action(async (paths: string[], opts) => {
+    const { runValidate } = await import('./commands/validate.js');
+    process.exitCode = await runValidate(paths, opts);
+  });
+
+program
+  .command('status')
+  .description('Show the proxies and workloads of a running `strait up`.')
+  .option('-o, --output <format>', 'table or json', 'table')
+  .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+  .action(async (opts) => {
+    const { runStatus } = await import('./commands/status.js');
+    process.exitCode = await runStatus(opts);
+  });
+
+program
+  .command('proxy')
+  .description('Run one data plane proxy (normally started by `strait up`).')
+  .requiredOption('--bootstrap <file>', 'bootstrap file (JSON or YAML): node identity, admin address, static resources or ADS server')
+  .option('--wildcard-address <ip>', 'address that listeners on 0.0.0.0 bind instead', '0.0.0.0')
+  .option('--access-log <target>', 'stdout, a file path, or off', 'stdout')
+  .option('--exit-on-stdin-close', 'exit when stdin closes (set by the local runner so proxies never outlive it)')
+  .action(async (opts) => {
+    const { runProxy } = await import('./commands/proxy.js');
+    process.exitCode = await runProxy(opts);
+  });
+
+program
+  .command('echo')
+  .description('Run the echo workload (what `image: strait/echo` runs).')
+  .option('--host <ip>', 'listen address (default: $HOST or 127.0.0.1)')
+  .option('--port <port>', 'listen port (default: $PORT or 8080)')
+  .option('--exit-on-stdin-close', 'exit when stdin closes')
+  .action(async (opts) => {
+    const { runEcho } = await import('./commands/echo.js');
+    process.exitCode = await runEcho(opts);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,236 @@
+// The per-proxy configuration model: Envoy xDS v3 resources in their proto3 JSON shape, typed with
+// only the fields Strait implements. Field names and meanings follow Envoy's API reference
+// (envoy/config/listener/v3, route/v3, cluster/v3, endpoint/v3). Durations are proto3 JSON
+// strings ("1.5s"); wrapper types are plain numbers/booleans.
+//
+// Strait-only data travels in `metadata.filterMetadata['strait']` (a google.protobuf.Struct), so
+// every resource stays a valid Envoy resource on the wire.
+
+export const TYPE_URL = {
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+} as const;
+
+export type TypeUrl = (typeof TYPE_URL)[keyof typeof TYPE_URL];
+
+/** Order in which an ADS server sends types, so that nothing references what is not there yet. */
+export const PUSH_ORDER: readonly TypeUrl[] = [TYPE_URL.cluster, TYPE_URL.endpoint, TYPE_URL.listener, TYPE_URL.route, TYPE_URL.secret];
+
+export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
+export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
+export const STRAIT_METADATA = 'strait';
+
+// ---- core -------------------------------------------------------------------------------------
+
+export interface SocketAddress {
+  address: string;
+  portValue: number;
+}
+
+export interface Address {
+  socketAddress: SocketAddress;
+}
+
+/** google.protobuf.Struct in JSON form: any JSON object. */
+export type Struct = Record<string, unknown>;
+
+export interface Metadata {
+  filterMetadata?: Record<string, Struct>;
+}
+
+export interface TypedConfig {
+  '@type': string;
+  [field: string]: unknown;
+}
+
+// ---- listener ---------------------------------------------------------------------------------
+
+export interface Filter {
+  name: string;
+  typedConfig: TypedConfig;
+}
+
+export interface FilterChain {
+  name?: string;
+  filters: Filter[];
+}
+
+export interface Listener {
+  name: string;
+  address: Address;
+  filterChains: FilterChain[];
+  /** Envoy's traffic_direction: INBOUND for sidecar inbound, OUTBOUND for sidecar outbound/gateways. */
+  trafficDirection?: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
+  metadata?: Metadata;
+}
+
+export interface AccessLog {
+  name: string;
+  typedConfig: TypedConfig;
+}
+
+export interface HttpFilter {
+  name: string;
+  typedConfig: TypedConfig;
+}
+
+export interface HttpConnectionManager {
+  '@type': typeof HCM_TYPE;
+  statPrefix: string;
+  /** Either rds (dynamic route config by name) or routeConfig (inline). */
+  rds?: { routeConfigName: string; configSource?: { ads: Record<string, never>; resourceApiVersion?: 'V3' } };
+  routeConfig?: RouteConfiguration;
+  httpFilters: HttpFilter[];
+  /** Use the downstream connection's address as the client address and append it to XFF (edge). */
+  useRemoteAddress?: boolean;
+  /** Keep an x-request-id set by an external client instead of replacing it. */
+  preserveExternalRequestId?: boolean;
+  generateRequestId?: boolean;
+  serverName?: string;
+  serverHeaderTransformation?: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
+  /** Idle timeout of downstream connections (HttpProtocolOptions.idle_timeout). */
+  commonHttpProtocolOptions?: { idleTimeout?: string; maxHeadersCount?: number };
+  streamIdleTimeout?: string;
+  requestHeadersTimeout?: string;
+  accessLog?: AccessLog[];
+  normalizePath?: boolean;
+  mergeSlashes?: boolean;
+}
+
+// ---- route ------------------------------------------------------------------------------------
+
+export interface StringMatcher {
+  exact?: string;
+  prefix?: string;
+  suffix?: string;
+  contains?: string;
+  safeRegex?: { regex: string };
+  ignoreCase?: boolean;
+}
+
+export interface HeaderMatcher {
+  name: string;
+  stringMatch?: StringMatcher;
+  presentMatch?: boolean;
+  invertMatch?: boolean;
+}
+
+export interface QueryParameterMatcher {
+  name: string;
+  stringMatch?: StringMatcher;
+  presentMatch?: boolean;
+}
+
+export interface RouteMatch {
+  prefix?: string;
+  path?: string;
+  safeRegex?: { regex: string };
+  /** Envoy's path_separated_prefix: prefix matched on whole path segments (Ingress Prefix). */
+  pathSeparatedPrefix?: string;
+  /** Defaults to true in Envoy. */
+  caseSensitive?: boolean;
+  headers?: HeaderMatcher[];
+  queryParameters?: QueryParameterMatcher[];
+}
+
+export interface WeightedCluster {
+  name: string;
+  weight: number;
+}
+
+export interface RouteAction {
+  cluster?: string;
+  weightedClusters?: { clusters: WeightedCluster[] };
+  /** "0s" disables the route timeout. */
+  timeout?: string;
+}
+
+export interface Route {
+  name?: string;
+  match: RouteMatch;
+  route?: RouteAction;
+  directResponse?: { status: number; body?: { inlineString: string } };
+  metadata?: Metadata;
+  decorator?: { operation: string };
+}
+
+export interface VirtualHost {
+  name: string;
+  domains: string[];
+  routes: Route[];
+}
+
+export interface RouteConfiguration {
+  name: string;
+  virtualHosts: VirtualHost[];
+  validateClusters?: boolean;
+}
+
+// ---- cluster / endpoint -----------------------------------------------------------------------
+
+export interface LbEndpoint {
+  endpoint: { address: Address };
+  healthStatus?: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
+  loadBalancingWeight?: number;
+  metadata?: Metadata;
+}
+
+export interface LocalityLbEndpoints {
+  lbEndpoints: LbEndpoint[];
+  locality?: { region?: string; zone?: string; subZone?: string };
+}
+
+export interface ClusterLoadAssignment {
+  clusterName: string;
+  endpoints: LocalityLbEndpoints[];
+}
+
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV' | 'CLUSTER_PROVIDED';
+
+export interface Cluster {
+  name: string;
+  /** STATIC carries its endpoints in loadAssignment; EDS gets them from ClusterLoadAssignment. */
+  type: 'STATIC' | 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
+  edsClusterConfig?: { edsConfig: { ads: Record<string, never>; resourceApiVersion?: 'V3' }; serviceName?: string };
+  connectTimeout?: string;
+  lbPolicy?: LbPolicy;
+  loadAssignment?: ClusterLoadAssignment;
+  /** HTTP/1.1 upstream keep-alive and limits live here in Envoy's CommonHttpProtocolOptions. */
+  commonHttpProtocolOptions?: { idleTimeout?: string; maxRequestsPerConnection?: number };
+  circuitBreakers?: {
+    thresholds: { maxConnections?: number; maxPendingRequests?: number; maxRequests?: number; maxRetries?: number }[];
+  };
+  metadata?: Metadata;
+}
+
+export type XdsResource = Listener | RouteConfiguration | Cluster | ClusterLoadAssignment;
+
+/** Name of an xDS resource of any type. */
+export function resourceName(typeUrl: TypeUrl, r: XdsResource): string {
+  if (typeUrl === TYPE_URL.endpoint) return (r as ClusterLoadAssignment).clusterName;
+  return (r as Listener | RouteConfiguration | Cluster).name;
+}
+
+// ---- bootstrap (the proxy's static startup file, as Envoy's) -----------------------------------
+
+export interface Node {
+  id: string;
+  cluster?: string;
+  metadata?: Struct;
+}
+
+export interface Bootstrap {
+  node: Node;
+  admin?: { address: Address };
+  staticResources?: {
+    listeners?: Listener[];
+    clusters?: Cluster[];
+  };
+  /** When present, the proxy connects to this ADS server (gRPC, host:port) for its config. */
+  dynamicResources?: { adsServer: string };
+}
