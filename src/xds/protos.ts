@@ -1,0 +1,151 @@
+// Loads Envoy's xDS .proto files (shipped in @grpc/grpc-js-xds under deps/) into one protobufjs
+// Root, once per process. Before loading, it installs proto3-JSON mappings for the well-known
+// types protobufjs does not map itself (Duration "1.5s", Struct as a plain object, wrapper types
+// as bare values), so resources in src/xds/resources.ts encode and decode in their JSON shape.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import protobuf from 'protobufjs';
+
+const require = createRequire(import.meta.url);
+
+const PROTO_FILES = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'google/rpc/status.proto',
+];
+
+function includeDirs(): string[] {
+  const xds = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  const dirs = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(xds, d));
+  // google/protobuf/*.proto (descriptor.proto and friends) come with protobufjs itself.
+  dirs.push(path.dirname(require.resolve('protobufjs/package.json')));
+  return dirs;
+}
+
+type LongLike = number | { toNumber(): number };
+const toNum = (v: LongLike | string | undefined): number =>
+  v === undefined ? 0 : typeof v === 'object' ? v.toNumber() : Number(v);
+
+/** Formats seconds + nanos as proto3 JSON ("1s", "0.250s", "-1.5s"). */
+export function formatDuration(seconds: number, nanos: number): string {
+  const total = seconds + nanos / 1e9;
+  if (Number.isInteger(total)) return `${total}s`;
+  return `${Number(total.toFixed(9))}s`;
+}
+
+const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+
+/** Parses proto3 JSON duration text; returns undefined when malformed. */
+export function parseDurationParts(text: string): { seconds: number; nanos: number } | undefined {
+  const m = DURATION_RE.exec(text);
+  if (!m) return undefined;
+  const sign = m[1] ? -1 : 1;
+  const seconds = Number(m[2]);
+  const nanos = m[3] ? Number(m[3].padEnd(9, '0')) : 0;
+  return { seconds: sign * seconds, nanos: sign * nanos };
+}
+
+type WrapperThis = protobuf.Type;
+
+export const WRAPPER_TYPES = ['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'];
+
+/**
+ * protobufjs's generated fromObject only accepts objects for message fields, so proto3-JSON input
+ * is converted by jsonToMessage() in codec.ts instead; these wrappers only map the output side
+ * (toObject) of the well-known types to their proto3-JSON form.
+ */
+function installJsonWrappers(): void {
+  const w = protobuf.wrappers as Record<string, protobuf.IWrapper>;
+  const passThrough = function (this: WrapperThis, obj: Record<string, unknown>) {
+    return this.fromObject(obj);
+  };
+
+  w['.google.protobuf.Duration'] = {
+    fromObject: passThrough,
+    toObject(this: WrapperThis, msg: protobuf.Message & { seconds?: LongLike; nanos?: number }) {
+      return formatDuration(toNum(msg.seconds), msg.nanos ?? 0) as unknown as Record<string, unknown>;
+    },
+  };
+
+  w['.google.protobuf.Struct'] = {
+    fromObject: passThrough,
+    toObject(this: WrapperThis, msg: protobuf.Message & { fields?: Record<string, protobuf.Message> }, opts?: protobuf.IConversionOptions) {
+      const valueType = this.lookupType('google.protobuf.Value');
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(msg.fields ?? {})) out[k] = valueType.toObject(v, opts);
+      return out;
+    },
+  };
+
+  w['.google.protobuf.Value'] = {
+    fromObject: passThrough,
+    toObject(this: WrapperThis, m: protobuf.Message & Record<string, unknown>, opts?: protobuf.IConversionOptions) {
+      // Message prototypes carry field defaults, so ask the oneof which member is really set.
+      switch (m.kind) {
+        case 'numberValue':
+        case 'stringValue':
+        case 'boolValue':
+          return m[m.kind] as Record<string, unknown>;
+        case 'structValue':
+          return this.lookupType('google.protobuf.Struct').toObject(m.structValue as protobuf.Message, opts);
+        case 'listValue':
+          return this.lookupType('google.protobuf.ListValue').toObject(m.listValue as protobuf.Message, opts);
+        default:
+          return null as unknown as Record<string, unknown>;
+      }
+    },
+  };
+
+  w['.google.protobuf.ListValue'] = {
+    fromObject: passThrough,
+    toObject(this: WrapperThis, m: protobuf.Message & { values?: protobuf.Message[] }, opts?: protobuf.IConversionOptions) {
+      const valueType = this.lookupType('google.protobuf.Value');
+      return (m.values ?? []).map((v) => valueType.toObject(v, opts)) as unknown as Record<string, unknown>;
+    },
+  };
+
+  for (const name of WRAPPER_TYPES) {
+    w[`.google.protobuf.${name}`] = {
+      fromObject: passThrough,
+      toObject(this: WrapperThis, m: protobuf.Message & { value?: unknown }, opts?: protobuf.IConversionOptions) {
+        const o = this.toObject(m, { ...opts, defaults: true }) as { value: unknown };
+        if (name.endsWith('64Value')) return toNum(o.value as LongLike) as unknown as Record<string, unknown>;
+        return o.value as Record<string, unknown>;
+      },
+    };
+  }
+}
+
+let root: protobuf.Root | undefined;
+
+/** The Root with every xDS type Strait uses; loaded on first call (~100 ms), then cached. */
+export function xdsRoot(): protobuf.Root {
+  if (root) return root;
+  installJsonWrappers();
+  const dirs = includeDirs();
+  const r = new protobuf.Root();
+  r.resolvePath = (_origin: string, target: string) => {
+    if (path.isAbsolute(target)) return target;
+    for (const d of dirs) {
+      const p = path.join(d, target);
+      if (fs.existsSync(p)) return p;
+    }
+    return target;
+  };
+  r.loadSync(PROTO_FILES, { keepCase: false });
+  r.resolveAll();
+  root = r;
+  return r;
+}
+
+export function lookupType(fullName: string): protobuf.Type {
+  return xdsRoot().lookupType(fullName);
+}
