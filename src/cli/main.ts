@@ -51,7 +51,8 @@ program
   .command('proxy')
   .description('Run one data plane proxy (normally started by `strait up`).')
   .requiredOption('--bootstrap <file>', 'bootstrap file (JSON or YAML): node identity, admin address, static resources or ADS server')
-  .option('--wildcard-address <ip>', 'address that listeners on 0.0.0.0 bind instead', '0.0.0.0')
+  .option('--wildcard-address <ip>', 'address that 0.0.0.0 means for this proxy (its pod IP)', '0.0.0.0')
+  .option('--localhost-address <ip>', 'address that 127.0.0.1 means for this proxy (its pod-local address)', '127.0.0.1')
   .option('--access-log <target>', 'stdout, a file path, or off', 'stdout')
   .option('--exit-on-stdin-close', 'exit when stdin closes (set by the local runner so proxies never outlive it)')
   .action(async (opts) => {

@@ -19,6 +19,8 @@ const PROTO_FILES = [
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'google/rpc/status.proto',
 ];
 
@@ -87,7 +89,8 @@ function installJsonWrappers(): void {
 
   w['.google.protobuf.Value'] = {
     fromObject: passThrough,
-    toObject(this: WrapperThis, m: protobuf.Message & Record<string, unknown>, opts?: protobuf.IConversionOptions) {
+    toObject(this: WrapperThis, msg: protobuf.Message, opts?: protobuf.IConversionOptions) {
+      const m = msg as unknown as Record<string, unknown>;
       // Message prototypes carry field defaults, so ask the oneof which member is really set.
       switch (m.kind) {
         case 'numberValue':

@@ -1,0 +1,84 @@
+// `strait proxy --bootstrap FILE`: runs one data plane proxy process. The bootstrap (JSON or
+// YAML, Envoy's shape) names the node, the admin address, static resources and/or the ADS
+// server. Status lines go to stderr; stdout carries the access log.
+
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { systemClock } from '../../common/clock.js';
+import { systemRandom } from '../../common/random.js';
+import { startAdminServer } from '../../dataplane/admin/admin-server.js';
+import { Proxy } from '../../dataplane/proxy.js';
+import type { Bootstrap } from '../../xds/resources.js';
+
+export interface ProxyCliOptions {
+  bootstrap: string;
+  wildcardAddress: string;
+  localhostAddress: string;
+  accessLog: string;
+  exitOnStdinClose?: boolean;
+}
+
+export async function runProxy(opts: ProxyCliOptions): Promise<number> {
+  const log = (line: string) => process.stderr.write(`strait proxy: ${line}\n`);
+  let bootstrap: Bootstrap;
+  try {
+    const text = fs.readFileSync(opts.bootstrap, 'utf8');
+    bootstrap = (opts.bootstrap.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as Bootstrap;
+    if (!bootstrap?.node?.id) throw new Error('bootstrap needs node.id');
+  } catch (e) {
+    log(`cannot read bootstrap ${opts.bootstrap}: ${(e as Error).message}`);
+    return 1;
+  }
+  const proxy = new Proxy({
+    bootstrap,
+    addresses: { wildcard: opts.wildcardAddress, localhost: opts.localhostAddress },
+    accessLogTarget: opts.accessLog,
+    clock: systemClock,
+    random: systemRandom,
+    log,
+  });
+
+  let stopping: Promise<void> | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((r) => (stopped = r));
+  const stop = (why: string) => {
+    if (stopping) return stopping;
+    log(`stopping (${why})`);
+    stopping = (async () => {
+      await Promise.race([proxy.stop(), new Promise((r) => setTimeout(r, 3000).unref())]);
+      admin?.close();
+      admin?.closeAllConnections();
+      stopped();
+    })();
+    return stopping;
+  };
+
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  try {
+    const a = bootstrap.admin?.address?.socketAddress;
+    if (a) {
+      const host = a.address === '127.0.0.1' ? opts.localhostAddress : a.address === '0.0.0.0' ? opts.wildcardAddress : a.address;
+      admin = await startAdminServer(proxy, host, a.portValue ?? 0, () => void stop('quitquitquit'));
+      const addr = admin.address();
+      log(`admin http://${host}:${typeof addr === 'object' && addr ? addr.port : a.portValue}`);
+    }
+    await proxy.start();
+  } catch (e) {
+    log(`failed to start: ${(e as Error).message}`);
+    await proxy.stop();
+    admin?.close();
+    return 1;
+  }
+  for (const l of proxy.listeners.list()) log(`listener ${l.name} on ${l.host}:${l.port}`);
+
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  if (opts.exitOnStdinClose) {
+    // The local runner holds our stdin open; when it goes away, so do we.
+    process.stdin.on('data', () => undefined);
+    process.stdin.once('end', () => void stop('stdin closed'));
+    process.stdin.once('error', () => void stop('stdin error'));
+  }
+  await done;
+  return 0;
+}

@@ -1,0 +1,48 @@
+// Malformed or too slow downstream HTTP never reaches the router: Node's parser (llhttp, strict
+// mode) rejects it and this module answers 400, 431 or 408, closes the connection and writes an
+// access-log line with flag DPE, so a rejected request is visible like any other.
+
+import type { Socket } from 'node:net';
+import type { HttpConnectionManager } from './connection-manager.js';
+import { REASONS } from './local-reply.js';
+import { newStreamInfo } from './stream-info.js';
+
+export function writeClientError(manager: HttpConnectionManager, err: NodeJS.ErrnoException, socket: Socket): void {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // A response already under way on this socket cannot be replaced by an error response.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  let status = 400;
+  let details = `http1.codec_error{${code || 'unknown'}}`;
+  let flag = 'DPE';
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    details = 'http1.headers_too_large';
+  } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    details = 'request_header_timeout';
+    flag = '';
+  }
+  const body = `${status} ${REASONS[status]}: the request was rejected before routing (${details})\n`;
+  if (!inFlight?.headersSent) {
+    socket.end(
+      `HTTP/1.1 ${status} ${REASONS[status]}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-strait-details: ${details}\r\n${flag ? `x-strait-flags: ${flag}\r\n` : ''}\r\n${body}`,
+    );
+  } else {
+    socket.destroy();
+  }
+  const cfg = manager.config;
+  const info = newStreamInfo(manager.clock.now(), manager.clock.monotonic());
+  info.responseCode = inFlight?.headersSent ? 0 : status;
+  if (flag) info.responseFlags.push(flag);
+  info.responseCodeDetails = details;
+  info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
+  info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+  info.method = '-';
+  info.path = '-';
+  for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+}

@@ -1,0 +1,229 @@
+// Envoy's HTTP connection manager for one listener: takes each downstream request, normalises
+// its target (origin-form, or absolute-form when the proxy is a workload's HTTP_PROXY), applies
+// the request-id and forwarding-header policy, finds the route and hands the request to the
+// router. It also writes local replies and, when the exchange ends however it ends, the access
+// log line and stats. It reads its config object once per request; a config push swaps the
+// object without touching requests in flight.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Clock } from '../../common/clock.js';
+import type { Random } from '../../common/random.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import { forwardableHeaders, countHeader, firstHeader } from './headers.js';
+import type { HeaderMap } from './headers.js';
+import type { HcmConfig } from './hcm-config.js';
+import { localReply, writeLocalReply } from './local-reply.js';
+import type { LocalReply } from './local-reply.js';
+import { newStreamInfo } from './stream-info.js';
+import type { StreamInfo } from './stream-info.js';
+import { routeRequest } from '../router/router.js';
+
+export interface ProxyContext {
+  readonly clusters: ClusterManager;
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+/** One downstream request as the router sees it. */
+export interface DownstreamRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly info: StreamInfo;
+  readonly cfg: HcmConfig;
+  readonly authority: string;
+  /** :path with the query. */
+  readonly fullPath: string;
+  readonly method: string;
+  /** Headers to send upstream (hop-by-hop removed, forwarding headers applied). */
+  readonly headers: HeaderMap;
+  /** False when HTTP/1.1 framing says there is no body (no Content-Length, no Transfer-Encoding). */
+  readonly hasBody: boolean;
+  /** Set once the exchange has ended (response finished or either side gone). */
+  done: boolean;
+  /** Called by the router to abort the upstream side when the downstream goes away. */
+  onDownstreamClose: (() => void) | null;
+}
+
+// Names the proxy sets itself; incoming copies are dropped before forwarding.
+const MANAGED = new Set(['host', 'x-request-id', 'x-forwarded-proto']);
+
+export class HttpConnectionManager {
+  constructor(public config: HcmConfig, private readonly ctx: ProxyContext) {}
+
+  get clock(): Clock {
+    return this.ctx.clock;
+  }
+
+  onConnection = (socket: Socket): void => {
+    const stats = this.config.stats;
+    stats.cxTotal.value++;
+    stats.cxActive.value++;
+    socket.once('close', () => {
+      stats.cxActive.value--;
+    });
+  };
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const cfg = this.config;
+    const { clock } = this.ctx;
+    const info = newStreamInfo(clock.now(), clock.monotonic());
+    cfg.stats.rqTotal.value++;
+    cfg.stats.rqActive.value++;
+
+    const socket = req.socket;
+    info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
+    info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    info.method = req.method ?? 'GET';
+    info.protocol = `HTTP/${req.httpVersion}`;
+
+    const raw = req.rawHeaders;
+    const target = req.url ?? '/';
+    let fullPath = target;
+    let authority = firstHeader(req.headers.host) ?? '';
+    let scheme = 'http';
+    let bad: LocalReply | null = null;
+    if (target.charCodeAt(0) !== 47 /* '/' */) {
+      const abs = ABSOLUTE_FORM.exec(target);
+      if (abs) {
+        // RFC 9112 §3.2.2: the authority of an absolute-form target wins over Host.
+        scheme = abs[1]!.toLowerCase();
+        authority = abs[2]!;
+        fullPath = abs[3] || '/';
+      } else if (!(target === '*' && info.method === 'OPTIONS')) {
+        bad = localReply(400, 'DPE', 'http1.invalid_url', `request target "${target.slice(0, 100)}" is neither a path nor an absolute URL`);
+      }
+    }
+    if (info.method === 'CONNECT') bad = localReply(405, '', 'connect_not_supported', 'CONNECT tunnels are not supported');
+    if (countHeader(raw, 'host') > 1) bad = localReply(400, 'DPE', 'http1.duplicate_host', 'the request has more than one Host header');
+    if (!authority && !bad) bad = localReply(400, 'DPE', 'missing_host_header', 'the request has no Host header or authority');
+    if (raw.length / 2 > cfg.maxHeadersCount && !bad) {
+      bad = localReply(431, 'DPE', 'http1.too_many_headers', `the request has more than ${cfg.maxHeadersCount} headers`);
+    }
+
+    info.authority = authority;
+    info.scheme = scheme;
+    info.path = fullPath;
+
+    const headers = forwardableHeaders(raw, MANAGED);
+    headers.host = authority;
+    this.applyRequestId(cfg, headers, req);
+    this.applyForwardedHeaders(cfg, headers, req, scheme);
+    // Envoy's %REQ(...)% sees the headers after the connection manager's own changes.
+    info.requestHeaders = headers;
+
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+
+    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null };
+
+    res.once('close', () => this.finish(d));
+    if (bad) {
+      this.reply(d, bad);
+      return;
+    }
+    if (cfg.routeConfigMissing) {
+      this.reply(d, localReply(404, 'NR', 'route_configuration_not_found', `route configuration "${cfg.rdsName}" has not been received from the control plane`));
+      return;
+    }
+    const qi = fullPath.indexOf('?');
+    const path = qi < 0 ? fullPath : fullPath.slice(0, qi);
+    const query = qi < 0 ? '' : fullPath.slice(qi + 1);
+    const lookup = (name: string) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const match = cfg.routeTable.match(authority, fullPath, path, query, lookup);
+    if (!match) {
+      cfg.stats.noRoute.value++;
+      const vhost = cfg.routeTable.findVirtualHost(authority);
+      const why = vhost
+        ? `no route of virtual host "${vhost.name}" matches path "${path}"`
+        : `no virtual host of route configuration "${cfg.routeTable.name}" matches host "${authority}"`;
+      this.reply(d, localReply(404, 'NR', 'route_not_found', why));
+      return;
+    }
+    info.routeName = match.route.name;
+    routeRequest(d, match.route, this.ctx, (r) => this.reply(d, r));
+  };
+
+  private applyRequestId(cfg: HcmConfig, headers: HeaderMap, req: IncomingMessage): void {
+    const existing = firstHeader(req.headers['x-request-id']);
+    // Envoy treats loopback and private peers as internal; an external client's id is replaced
+    // at the edge unless preserve_external_request_id is set.
+    const external = cfg.useRemoteAddress && !isInternal(req.socket.remoteAddress);
+    if (existing && (!external || cfg.preserveExternalRequestId)) {
+      headers['x-request-id'] = existing;
+    } else if (cfg.generateRequestId) {
+      headers['x-request-id'] = randomUUID();
+    } else if (existing) {
+      headers['x-request-id'] = existing;
+    }
+  }
+
+  private applyForwardedHeaders(cfg: HcmConfig, headers: HeaderMap, req: IncomingMessage, scheme: string): void {
+    if (cfg.useRemoteAddress) {
+      const remote = req.socket.remoteAddress ?? '';
+      const xff = headers['x-forwarded-for'];
+      const prior = Array.isArray(xff) ? xff.join(',') : xff;
+      headers['x-forwarded-for'] = prior ? `${prior},${remote}` : remote;
+      headers['x-forwarded-proto'] = scheme;
+    } else {
+      headers['x-forwarded-proto'] = firstHeader(req.headers['x-forwarded-proto']) ?? scheme;
+    }
+  }
+
+  /** Sends a local reply unless a response already started (then the stream is reset). */
+  reply(d: DownstreamRequest, r: LocalReply): void {
+    const { res, info, cfg } = d;
+    if (r.flag) info.responseFlags.push(r.flag);
+    info.responseCodeDetails = r.details;
+    if (d.done) return;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const extra: Record<string, string> = {};
+    if (cfg.serverHeaderTransformation !== 'PASS_THROUGH') extra.server = cfg.serverName;
+    const rid = d.headers['x-request-id'];
+    if (typeof rid === 'string') extra['x-request-id'] = rid;
+    info.bytesSent += writeLocalReply(res, r, extra, d.method === 'HEAD');
+    // Drain the request body so the connection stays usable for the next request.
+    if (d.hasBody && !d.req.readableEnded) d.req.resume();
+  }
+
+  private finish(d: DownstreamRequest): void {
+    if (d.done) return;
+    d.done = true;
+    const { res, info, cfg } = d;
+    const onClose = d.onDownstreamClose;
+    d.onDownstreamClose = null;
+    if (!res.writableFinished) {
+      // The downstream went away before the whole response was written.
+      if (!info.responseFlags.includes('DC')) info.responseFlags.push('DC');
+      if (!info.responseCodeDetails || !res.headersSent) info.responseCodeDetails = 'downstream_remote_disconnect';
+      if (onClose) onClose();
+    }
+    info.endMono = this.ctx.clock.monotonic();
+    info.responseCode = res.headersSent ? res.statusCode : 0;
+    if (info.responseHeaders === null && res.headersSent) info.responseHeaders = res.getHeaders();
+    cfg.stats.rqActive.value--;
+    const cls = Math.floor(info.responseCode / 100);
+    if (cls >= 1 && cls <= 5) cfg.stats.rqXx[cls - 1]!.value++;
+    for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+  }
+}
+
+const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]+)([^#]*)/i;
+
+function isInternal(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  if (a === '::1' || a.startsWith('127.') || a.startsWith('10.') || a.startsWith('192.168.')) return true;
+  if (a.startsWith('172.')) {
+    const second = Number(a.split('.')[1]);
+    return second >= 16 && second <= 31;
+  }
+  return a.startsWith('fd') || a.startsWith('fc');
+}

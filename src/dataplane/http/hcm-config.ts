@@ -1,0 +1,135 @@
+// Compiles an HttpConnectionManager network filter (xDS) into the immutable object the request
+// path reads: its route table (resolved now, from RDS or inline), header policies, access
+// loggers and stats. Anything Strait cannot honour is a ConfigError, so the proxy NACKs it
+// instead of serving something other than what was asked.
+
+import type { StatsRegistry, Counter, Gauge } from '../../telemetry/stats/stats.js';
+import { compileJsonFormat, compileTextFormat, ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
+import type { AccessLogSink } from '../../telemetry/access-log/sink.js';
+import type { StreamInfo } from './stream-info.js';
+import { FILE_ACCESS_LOG_TYPE, HCM_TYPE, ROUTER_TYPE, STDOUT_ACCESS_LOG_TYPE } from '../../xds/resources.js';
+import type { AccessLog, HttpConnectionManager } from '../../xds/resources.js';
+import { ConfigError, optionalDurationMs } from '../config/durations.js';
+import { compileRouteConfiguration, RouteTable } from '../router/route-table.js';
+
+export interface CompiledAccessLog {
+  readonly format: (s: StreamInfo) => string;
+  /** Path as configured ('/dev/stdout', a file); the proxy maps it to a sink. */
+  readonly path: string;
+  sink: AccessLogSink | null;
+}
+
+export interface HcmStats {
+  readonly rqTotal: Counter;
+  readonly rqActive: Gauge;
+  readonly rqXx: readonly Counter[];
+  readonly cxTotal: Counter;
+  readonly cxActive: Gauge;
+  readonly noRoute: Counter;
+  readonly noCluster: Counter;
+  readonly rqTimeout: Counter;
+}
+
+export interface HcmConfig {
+  readonly statPrefix: string;
+  readonly routeTable: RouteTable;
+  /** Name of the RDS route configuration, if dynamic (for diagnostics when it has not arrived). */
+  readonly rdsName: string | undefined;
+  readonly routeConfigMissing: boolean;
+  readonly useRemoteAddress: boolean;
+  readonly preserveExternalRequestId: boolean;
+  readonly generateRequestId: boolean;
+  readonly serverName: string;
+  readonly serverHeaderTransformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
+  readonly idleTimeoutMs: number;
+  readonly requestHeadersTimeoutMs: number;
+  readonly maxHeadersCount: number;
+  readonly accessLogs: readonly CompiledAccessLog[];
+  readonly stats: HcmStats;
+}
+
+export function compileHcm(
+  listenerName: string,
+  hcm: HttpConnectionManager,
+  routeConfigs: ReadonlyMap<string, RouteTable>,
+  stats: StatsRegistry,
+): HcmConfig {
+  const at = `listener ${listenerName}`;
+  if (hcm['@type'] !== HCM_TYPE) throw new ConfigError(`${at}: expected an HttpConnectionManager`);
+  if (!hcm.statPrefix) throw new ConfigError(`${at}: HttpConnectionManager needs a statPrefix`);
+  let routeTable: RouteTable;
+  let rdsName: string | undefined;
+  let missing = false;
+  if (hcm.routeConfig) {
+    routeTable = compileRouteConfiguration(hcm.routeConfig);
+  } else if (hcm.rds?.routeConfigName) {
+    rdsName = hcm.rds.routeConfigName;
+    const t = routeConfigs.get(rdsName);
+    missing = !t;
+    routeTable = t ?? RouteTable.empty(rdsName);
+  } else {
+    throw new ConfigError(`${at}: HttpConnectionManager needs rds or routeConfig`);
+  }
+  const filters = hcm.httpFilters ?? [];
+  if (filters.length === 0 || filters[filters.length - 1]!.typedConfig?.['@type'] !== ROUTER_TYPE) {
+    throw new ConfigError(`${at}: the last HTTP filter must be the router (${ROUTER_TYPE})`);
+  }
+  for (const f of filters.slice(0, -1)) {
+    throw new ConfigError(`${at}: HTTP filter ${f.name} (${f.typedConfig?.['@type']}) is not supported yet`);
+  }
+  const scope = stats.scope('http', { http_conn_manager_prefix: hcm.statPrefix });
+  return {
+    statPrefix: hcm.statPrefix,
+    routeTable,
+    rdsName,
+    routeConfigMissing: missing,
+    useRemoteAddress: hcm.useRemoteAddress ?? false,
+    preserveExternalRequestId: hcm.preserveExternalRequestId ?? false,
+    generateRequestId: hcm.generateRequestId ?? true,
+    serverName: hcm.serverName || 'envoy',
+    serverHeaderTransformation: hcm.serverHeaderTransformation ?? 'OVERWRITE',
+    // Envoy's HCM idle timeout defaults to 1 hour.
+    idleTimeoutMs: optionalDurationMs(hcm.commonHttpProtocolOptions?.idleTimeout, `${at} idleTimeout`, 3_600_000),
+    requestHeadersTimeoutMs: optionalDurationMs(hcm.requestHeadersTimeout, `${at} requestHeadersTimeout`, 10_000),
+    maxHeadersCount: hcm.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
+    accessLogs: (hcm.accessLog ?? []).map((a) => compileAccessLog(at, a)),
+    stats: {
+      rqTotal: scope.counter('downstream_rq_total'),
+      rqActive: scope.gauge('downstream_rq_active'),
+      rqXx: [1, 2, 3, 4, 5].map((c) => scope.counter('downstream_rq_xx', { response_code_class: String(c) }, `downstream_rq_${c}xx`)),
+      cxTotal: scope.counter('downstream_cx_total'),
+      cxActive: scope.gauge('downstream_cx_active'),
+      noRoute: scope.counter('no_route'),
+      noCluster: scope.counter('no_cluster'),
+      rqTimeout: scope.counter('downstream_rq_timeout'),
+    },
+  };
+}
+
+interface SubstitutionFormat {
+  textFormat?: string;
+  textFormatSource?: { inlineString?: string };
+  jsonFormat?: Record<string, string>;
+}
+
+function compileAccessLog(at: string, a: AccessLog): CompiledAccessLog {
+  const cfg = a.typedConfig as { '@type': string; path?: string; logFormat?: SubstitutionFormat };
+  let path: string;
+  if (cfg['@type'] === FILE_ACCESS_LOG_TYPE) {
+    if (!cfg.path) throw new ConfigError(`${at}: file access log needs a path`);
+    path = cfg.path;
+  } else if (cfg['@type'] === STDOUT_ACCESS_LOG_TYPE) {
+    path = '/dev/stdout';
+  } else {
+    throw new ConfigError(`${at}: access logger ${cfg['@type']} is not supported`);
+  }
+  const lf = cfg.logFormat;
+  let format: (s: StreamInfo) => string;
+  try {
+    if (lf?.jsonFormat) format = compileJsonFormat(lf.jsonFormat);
+    else format = compileTextFormat(lf?.textFormatSource?.inlineString ?? lf?.textFormat ?? ISTIO_TEXT_FORMAT);
+  } catch (e) {
+    throw new ConfigError(`${at}: ${(e as Error).message}`);
+  }
+  return { format, path, sink: null };
+}

@@ -1,0 +1,69 @@
+// What the proxy knows about one request once it is done: the input of access logs, stats and
+// (later) spans. Filled in by the connection manager and the router as the request progresses.
+
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+export interface StreamInfo {
+  /** Epoch milliseconds when the request headers arrived. */
+  startTime: number;
+  /** Monotonic milliseconds at start and at the end (last byte sent or reset). */
+  startMono: number;
+  endMono: number;
+  method: string;
+  /** The path as received (before any rewrite). */
+  path: string;
+  /** HTTP/1.0, HTTP/1.1 or HTTP/2. */
+  protocol: string;
+  scheme: string;
+  authority: string;
+  requestHeaders: IncomingHttpHeaders;
+  responseHeaders: OutgoingHttpHeaders | null;
+  /** 0 until a response started. */
+  responseCode: number;
+  /** Envoy response flags (UH, UF, NR, ...), in the order they were set. */
+  responseFlags: string[];
+  responseCodeDetails: string;
+  connectionTerminationDetails: string;
+  upstreamTransportFailureReason: string;
+  bytesReceived: number;
+  bytesSent: number;
+  upstreamHost: string;
+  upstreamCluster: string;
+  upstreamLocalAddress: string;
+  /** Milliseconds from sending upstream to the upstream's response headers (-1 if none). */
+  upstreamServiceTime: number;
+  downstreamLocalAddress: string;
+  downstreamRemoteAddress: string;
+  requestedServerName: string;
+  routeName: string;
+}
+
+export function newStreamInfo(startTime: number, startMono: number): StreamInfo {
+  return {
+    startTime,
+    startMono,
+    endMono: startMono,
+    method: '',
+    path: '',
+    protocol: 'HTTP/1.1',
+    scheme: 'http',
+    authority: '',
+    requestHeaders: {},
+    responseHeaders: null,
+    responseCode: 0,
+    responseFlags: [],
+    responseCodeDetails: '',
+    connectionTerminationDetails: '',
+    upstreamTransportFailureReason: '',
+    bytesReceived: 0,
+    bytesSent: 0,
+    upstreamHost: '',
+    upstreamCluster: '',
+    upstreamLocalAddress: '',
+    upstreamServiceTime: -1,
+    downstreamLocalAddress: '',
+    downstreamRemoteAddress: '',
+    requestedServerName: '',
+    routeName: '',
+  };
+}
