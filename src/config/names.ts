@@ -1,0 +1,62 @@
+// Kubernetes name rules (DNS-1123 label and subdomain, DNS-1035 label, label keys and values,
+// IANA service names for ports). Each check returns undefined when the value is valid, or the
+// rule in words, so the diagnostic can state the rule the user broke instead of a regex.
+
+const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const IANA_SVC_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** A DNS-1123 label: namespaces, most port names. */
+export function checkDns1123Label(v: string): string | undefined {
+  if (v.length > 63 || !LABEL_RE.test(v)) {
+    return 'a DNS-1123 label: at most 63 characters, lower-case letters, digits and \'-\', starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** A DNS-1035 label: Service names (they become DNS names, so they must start with a letter). */
+export function checkDns1035Label(v: string): string | undefined {
+  if (v.length > 63 || !DNS1035_RE.test(v)) {
+    return 'a DNS-1035 label: at most 63 characters, lower-case letters, digits and \'-\', starting with a letter and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** A DNS-1123 subdomain: the names of most other resources. */
+export function checkDns1123Subdomain(v: string): string | undefined {
+  if (v.length > 253 || !SUBDOMAIN_RE.test(v)) {
+    return 'a DNS-1123 subdomain: at most 253 characters, lower-case letters, digits, \'-\' and \'.\', each dot-separated part starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** A label key: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */
+export function checkLabelKey(k: string): string | undefined {
+  const slash = k.lastIndexOf('/');
+  const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
+  const name = slash >= 0 ? k.slice(slash + 1) : k;
+  const rule =
+    'a label key: an optional DNS subdomain prefix and \'/\', then a name of at most 63 letters, digits, \'-\', \'_\' or \'.\' starting and ending with a letter or digit';
+  if (prefix !== undefined && checkDns1123Subdomain(prefix) !== undefined) return rule;
+  if (name.length > 63 || !LABEL_NAME_RE.test(name)) return rule;
+  return undefined;
+}
+
+/** A label value: empty, or at most 63 letters, digits, '-', '_', '.' (alphanumeric at both ends). */
+export function checkLabelValue(v: string): string | undefined {
+  if (v.length > 63 || !LABEL_VALUE_RE.test(v)) {
+    return 'a label value: empty, or at most 63 letters, digits, \'-\', \'_\' or \'.\' starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** A container port name (IANA_SVC_NAME): what a Service's named targetPort refers to. */
+export function checkIanaServiceName(v: string): string | undefined {
+  if (v.length > 15 || !IANA_SVC_RE.test(v) || v.includes('--') || !/[a-z]/.test(v)) {
+    return 'an IANA service name: at most 15 lower-case letters, digits and \'-\', with at least one letter, no \'--\', not starting or ending with \'-\'';
+  }
+  return undefined;
+}
