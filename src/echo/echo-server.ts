@@ -73,8 +73,10 @@ export function createEchoServer(opts: EchoOptions = {}): http.Server {
     const control = parseControlPath(x.path);
     if ('error' in control) return errorReply(400, control.error);
 
+    const headers = headersFromRaw(req.rawHeaders);
     let target = opts.defaultForward ?? null;
-    const asked = req.headers['x-echo-forward'];
+    // From the raw headers: Node would join two x-echo-forward lines into one parseable URL.
+    const asked = headers['x-echo-forward'];
     if (Array.isArray(asked)) return errorReply(400, 'x-echo-forward given more than once');
     if (asked !== undefined) {
       // An explicit empty header switches the default forward off for this request.
@@ -110,7 +112,7 @@ export function createEchoServer(opts: EchoOptions = {}): http.Server {
         path: x.path,
         query: x.query,
         proto: `HTTP/${req.httpVersion}`,
-        headers: headersFromRaw(req.rawHeaders),
+        headers,
         peer: {
           ...x.peer,
           identity: xfcc ? xfccIdentity(xfcc) : null,
