@@ -130,7 +130,13 @@ export class HttpConnectionManager {
     const qi = fullPath.indexOf('?');
     const path = qi < 0 ? fullPath : fullPath.slice(0, qi);
     const query = qi < 0 ? '' : fullPath.slice(qi + 1);
-    const lookup = (name: string) => {
+    const lookup = (name: string): string | undefined => {
+      if (name.charCodeAt(0) === 58 /* ':' */) {
+        if (name === ':method') return info.method;
+        if (name === ':authority') return authority;
+        if (name === ':scheme') return scheme;
+        if (name === ':path') return fullPath;
+      }
       const v = headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };

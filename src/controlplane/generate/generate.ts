@@ -1,0 +1,26 @@
+// Entry point of config generation: every xDS resource one proxy needs, from one snapshot. Pure:
+// the same snapshot and proxy always give the same, sorted output.
+
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../xds/resources.js';
+import type { MeshSnapshot } from '../model/mesh-snapshot.js';
+import type { ProxyNode } from '../model/proxy-node.js';
+import { generateClusters } from './clusters.js';
+import { generateEndpoints } from './endpoints.js';
+import { gatewayListeners, gatewayRoutes } from './gateway.js';
+import { sidecarListeners, sidecarRoutes } from './sidecar.js';
+
+export interface ProxyResources {
+  readonly listeners: Listener[];
+  readonly routes: RouteConfiguration[];
+  readonly clusters: Cluster[];
+  readonly endpoints: ClusterLoadAssignment[];
+}
+
+export function generateProxyResources(snapshot: MeshSnapshot, proxy: ProxyNode): ProxyResources {
+  return {
+    listeners: proxy.type === 'router' ? gatewayListeners(snapshot, proxy) : sidecarListeners(snapshot, proxy),
+    routes: proxy.type === 'router' ? gatewayRoutes(snapshot, proxy) : sidecarRoutes(snapshot, proxy),
+    clusters: generateClusters(snapshot, proxy),
+    endpoints: generateEndpoints(snapshot),
+  };
+}
