@@ -54,9 +54,9 @@ const YAML_FIXES: Readonly<Record<string, string>> = {
   BAD_INDENT: 'indent this line like the other entries of the same map or list',
   TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs for indentation',
   DUPLICATE_KEY: 'remove or rename one of the two keys; YAML maps cannot repeat a key',
-  MISSING_CHAR: 'add the missing closing character',
-  MULTILINE_IMPLICIT_KEY: 'put the key and its colon on one line, or quote the value',
-  BLOCK_AS_IMPLICIT_KEY: 'put a space after the colon, or quote the text',
+  MISSING_CHAR: "add the missing character (a closing quote or bracket, or the '-' of a list item)",
+  MULTILINE_IMPLICIT_KEY: 'check the indentation of this entry and of the one before it',
+  BLOCK_AS_IMPLICIT_KEY: 'quote a value that contains ": ", or put a nested map on its own indented lines',
   UNEXPECTED_TOKEN: 'check quotes, colons and brackets on this line',
 };
 
@@ -156,9 +156,9 @@ function parseFile(text: string, file: string): FileResult {
   const at = (offset: number) => ({ file, ...lineCounter.linePos(offset) });
 
   docList.forEach((doc, docIndex) => {
-    for (const e of doc.errors) {
-      diagnostics.push(diag('error', at(e.pos[0]), 'yaml-syntax', e.message, YAML_FIXES[e.code] ?? 'fix the YAML syntax here'));
-    }
+    // Only the first syntax error of a document: the parser's later ones are mostly echoes of it.
+    const [e] = doc.errors;
+    if (e) diagnostics.push(diag('error', at(e.pos[0]), 'yaml-syntax', e.message, YAML_FIXES[e.code] ?? 'fix the YAML syntax here'));
     for (const w of doc.warnings) {
       diagnostics.push(diag('warning', at(w.pos[0]), 'yaml-warning', w.message, 'rewrite this YAML construct more plainly'));
     }

@@ -11,14 +11,24 @@ export interface ValidateOptions {
   readonly output?: string;
 }
 
+/** Where output goes; tests pass their own to capture it. */
+export interface ValidateIO {
+  readonly out: { write(s: string): unknown };
+  readonly err: { write(s: string): unknown };
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export async function runValidate(paths: string[], opts: ValidateOptions): Promise<number> {
+export async function runValidate(
+  paths: string[],
+  opts: ValidateOptions,
+  io: ValidateIO = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const format = opts.output ?? 'text';
   if (format !== 'text' && format !== 'json') {
-    process.stderr.write(`strait validate: unknown output format "${format}" (use text or json)\n`);
+    io.err.write(`strait validate: unknown output format "${format}" (use text or json)\n`);
     return 2;
   }
   const { store, diagnostics, files } = await loadConfig(paths);
@@ -27,11 +37,11 @@ export async function runValidate(paths: string[], opts: ValidateOptions): Promi
 
   if (format === 'json') {
     const doc = { valid: summary.errors === 0, errors: summary.errors, warnings: summary.warnings, diagnostics: sorted };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    io.out.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    for (const d of sorted) process.stdout.write(`${formatDiagnostic(d)}\n`);
+    for (const d of sorted) io.out.write(`${formatDiagnostic(d)}\n`);
     const where = `in ${plural(files.length, 'file')}`;
-    process.stderr.write(
+    io.err.write(
       summary.errors > 0
         ? `${summary.text} ${where}\n`
         : `ok: ${plural(store.size(), 'resource')} ${where}${summary.warnings > 0 ? `, ${plural(summary.warnings, 'warning')}` : ''}\n`,
