@@ -75,7 +75,7 @@ export class MeshSnapshot {
     for (const w of this.registry.workloads) {
       if (w.namespace !== service.namespace || !w.ready || !selects(service.selector, w.labels)) continue;
       const p = resolveTargetPort(port, w);
-      if (p !== undefined) out.push({ address: w.ip, port: p, workload: w });
+      if (p !== undefined && p > 0 && p < 65536) out.push({ address: w.ip, port: p, workload: w });
     }
     return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
   }
