@@ -10,9 +10,9 @@ import { displayPath } from './format.js';
 import type { Diagnostic, FieldPath, ResourceSource, ServiceResource, Severity, VirtualServiceResource } from './types.js';
 
 /** Labels and namespace of the ingress gateway that Strait always runs. */
-export const BUILTIN_GATEWAY = {
+export const BUILTIN_GATEWAY: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> } = {
   namespace: 'istio-system',
-  labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' } as Readonly<Record<string, string>>,
+  labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' },
 };
 
 function at(source: ResourceSource, path: FieldPath, severity: Severity, code: string, message: string, fix: string): Diagnostic {

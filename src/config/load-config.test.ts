@@ -288,3 +288,35 @@ test('resources with errors stay out of the store, resources with only warnings 
   assert.ok(diagnostics.some((d) => d.severity === 'error' && d.code === 'selector-mismatch'));
   assert.ok(diagnostics.some((d) => d.severity === 'warning' && d.code === 'unsupported-field'));
 });
+
+test('anchors, aliases and merge keys load; errors inside merged maps point at the anchor', () => {
+  const text = yaml(
+    'apiVersion: apps/v1', //                 1
+    'kind: Deployment', //                    2
+    'metadata: {name: web, namespace: ""}', // 3  ("" means default)
+    'spec:', //                               4
+    '  selector: {matchLabels: &labels {app: web}}',
+    '  template:', //                         6
+    '    metadata: {labels: *labels}', //     7
+    '    spec:', //                           8
+    '      containers:', //                   9
+    '      - &base', //                       10
+    '        name: web', //                   11
+    '        image: strait/echo', //          12
+    '        workingDir: 7', //               13
+    '      - <<: *base', //                   14
+    '        name: web2',
+  );
+  const { resources, diagnostics } = loadConfigText(text, 'a.yaml');
+  assert.deepEqual(resources, []);
+  // The same bad value is reached through both containers; the second one is found via `<<`.
+  assert.deepEqual(where(diagnostics), ['wrong-type@13:21', 'wrong-type@13:21']);
+  const ok = loadConfigText(text.replace('workingDir: 7', 'workingDir: /srv'), 'a.yaml');
+  assert.deepEqual(ok.diagnostics.map((d) => d.code), ['extra-containers']);
+  const d = ok.resources[0];
+  assert.equal(d.metadata.namespace, 'default');
+  if (d.kind === 'Deployment') {
+    assert.deepEqual(d.spec.template.metadata.labels, { app: 'web' });
+    assert.deepEqual(d.spec.template.spec.containers.map((c) => [c.name, c.workingDir]), [['web', '/srv'], ['web2', '/srv']]);
+  }
+});

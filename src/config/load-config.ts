@@ -140,7 +140,7 @@ function loadResource(raw: unknown, source: LocatedSource, diagnostics: Diagnost
       ctx.findings.forEach(report);
       const meta = isPlainObject(raw.metadata) ? raw.metadata : {};
       const name = typeof meta.name === 'string' ? meta.name : undefined;
-      const namespace = found.def.clusterScoped ? '' : typeof meta.namespace === 'string' ? meta.namespace : 'default';
+      const namespace = found.def.clusterScoped ? '' : typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
       return { ...(name !== undefined ? { key: `${k}/${namespace}/${name}` } : {}), source, ...(resource ? { resource } : {}) };
     }
   }

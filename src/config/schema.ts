@@ -176,6 +176,7 @@ export function str(opts: StringOptions = {}): Schema<string> {
 
 /** A string from a fixed set, typed as that set. */
 export function enumOf<const E extends readonly string[]>(values: E, opts: Omit<StringOptions, 'enum'> = {}): Schema<E[number]> {
+  // Sound: the string check rejects every value outside `values`.
   return str({ ...opts, enum: values }) as Schema<E[number]>;
 }
 
@@ -484,6 +485,8 @@ export function obj<F extends Fields>(fields: F, opts: ObjectOptions<F> = {}): O
         }
       }
       if (ctx.errors !== before) return INVALID;
+      // Sound: `out` holds a checked value for every present, non-ignored field, and the
+      // required ones were verified above (any failure returned INVALID).
       const result = out as ObjectOf<F>;
       opts.refine?.(result, new Refiner(path, ctx));
       return ctx.errors === before ? result : INVALID;

@@ -28,15 +28,18 @@ function rangeStart(node: Node | null): number | undefined {
   return node.range[0];
 }
 
+// yaml types pair keys and values as `unknown`; every one reached from a parsed Document is a
+// Node (or null), hence the casts below.
 function findPair(map: Node, seg: string, doc: Document): Pair<unknown, unknown> | undefined {
   if (!isMap(map)) return undefined;
   for (const pair of map.items) {
     const k = isScalar(pair.key) ? pair.key.value : pair.key;
-    if (k !== null && String(k) === seg) return pair;
+    if (k !== null && typeof k !== 'symbol' && String(k) === seg) return pair;
   }
   // Merge keys (`<<: *base`): the field lives in the merged map.
   for (const pair of map.items) {
-    if (isScalar(pair.key) && pair.key.value === '<<') {
+    // With `merge: true` the parser gives the key a Symbol value, but its source is always `<<`.
+    if (isScalar(pair.key) && pair.key.source === '<<') {
       let v = pair.value as Node | null;
       if (isAlias(v)) v = (v.resolve(doc) ?? null) as Node | null;
       const sources = isSeq(v) ? v.items.map((i) => (isAlias(i) ? i.resolve(doc) : i)) : [v];

@@ -3,7 +3,7 @@
 // Kind modules build their schema with `resourceSchema(...)` and register a converter with
 // `defineKind(...)`, which hides their precise static types behind one uniform `load` function.
 
-import type { ConfigResource, FieldPath, ObjectMeta, ResourceSource } from '../types.js';
+import type { ConfigResource, ObjectMeta, ResourceSource } from '../types.js';
 import {
   INVALID,
   field,
@@ -40,7 +40,8 @@ export function metadataSchema(nameRule: (v: string) => string | undefined) {
   return obj(
     {
       name: required(str({ rule: nameRule })),
-      namespace: field(str({ rule: checkDns1123Label }), 'defaults to "default"'),
+      // "" is how the API writes "not set"; it means the default namespace.
+      namespace: field(str({ rule: (v) => (v === '' ? undefined : checkDns1123Label(v)) }), 'defaults to "default"'),
       labels: field(labelMap),
       annotations: field(annotationMap),
       generateName: unsupported(str(), 'Strait needs a fixed name to track a resource across reloads'),
@@ -101,7 +102,7 @@ export function toObjectMeta(m: CheckedMetadata, clusterScoped: boolean): Object
   return {
     name: m.name,
     // Cluster-scoped objects (Namespace) have no namespace, as in the Kubernetes API.
-    namespace: clusterScoped ? '' : (m.namespace ?? 'default'),
+    namespace: clusterScoped ? '' : m.namespace || 'default',
     labels: m.labels ?? {},
     annotations: m.annotations ?? {},
   };
@@ -142,6 +143,7 @@ export function defineKind<F extends Fields>(def: {
     apiVersions: def.apiVersions,
     origin: def.origin,
     clusterScoped,
+    // Erased to the common shape for the kind table; only `fields` is read through it.
     schema: def.schema as unknown as ObjectSchema<Fields>,
     stored: def.convert !== undefined,
     unusedWarning: def.unusedWarning,
@@ -152,8 +154,10 @@ export function defineKind<F extends Fields>(def: {
         if (def.unusedWarning) ctx.warn([], 'unused-kind', def.unusedWarning, 'remove it if nothing else reads it; Strait does not use it', 'key');
         return undefined;
       }
+      // TypeScript cannot see through ObjectOf<F & ResourceTop> for a generic F; every resource
+      // schema has these two required fields (resourceSchema adds them).
       const v = value as unknown as { apiVersion: string; metadata: CheckedMetadata };
-      if (clusterScoped && v.metadata.namespace !== undefined) {
+      if (clusterScoped && v.metadata.namespace !== undefined && v.metadata.namespace !== '') {
         ctx.warn(
           ['metadata', 'namespace'],
           'ignored-namespace',
@@ -167,9 +171,4 @@ export function defineKind<F extends Fields>(def: {
       return ctx.errors > 0 ? undefined : resource;
     },
   };
-}
-
-/** Path helper for converters that record where a piece came from. */
-export function child(path: FieldPath, ...rest: (string | number)[]): FieldPath {
-  return [...path, ...rest];
 }

@@ -87,7 +87,7 @@ export interface FieldStatusRow {
   readonly note?: string;
 }
 
-/** Follows lists and maps down to the object schema they contain. */
+/** Follows lists and maps down to the object schema they contain (`type` tells which interface). */
 function innerObject(s: Schema<unknown>, suffix = ''): { schema: ObjectSchema<Fields>; suffix: string } | undefined {
   if (s.type === 'object') return { schema: s as ObjectSchema<Fields>, suffix };
   if (s.type === 'list') return innerObject((s as ListSchema<unknown>).items, `${suffix}[]`);
