@@ -7,6 +7,8 @@ import { ManualClockForTest, type Clock } from '../common/clock.js';
 import { createEchoServer, DEFAULT_MAX_BODY_BYTES, type EchoOptions } from './echo-server.js';
 import { closeForTest, fakeProxyForTest, listenForTest, requestForTest } from './test-support.js';
 
+// A regression here tends to hang (a response that never comes) rather than throw.
+const T = { timeout: 10_000 };
 const servers: http.Server[] = [];
 after(async () => {
   for (const s of servers) await closeForTest(s);
@@ -63,7 +65,7 @@ const identity: EchoOptions = {
   serviceAccount: 'frontend-sa', labels: { app: 'frontend', version: 'v2' },
 };
 
-test('echoes the request and the pod as JSON', async () => {
+test('echoes the request and the pod as JSON', T, async () => {
   const base = await startEcho(identity);
   // Typed loosely on purpose: Node's types allow one user-agent, the wire allows two.
   const headers: Record<string, string | string[]> = {
@@ -98,14 +100,14 @@ test('echoes the request and the pod as JSON', async () => {
   assert.equal(j.forwarded, undefined);
 });
 
-test('defaults: unset identity fields are null', async () => {
+test('defaults: unset identity fields are null', T, async () => {
   const base = await startEcho();
   const j = (await requestForTest(`${base}/`)).json;
   for (const k of ['service', 'version', 'pod', 'namespace', 'serviceAccount', 'podIP']) assert.equal(j[k], null, k);
   assert.deepEqual(j.labels, {});
 });
 
-test('peer.identity comes from the x-forwarded-client-cert URI', async () => {
+test('peer.identity comes from the x-forwarded-client-cert URI', T, async () => {
   const base = await startEcho();
   const xfcc = 'By=spiffe://cluster.local/ns/shop/sa/frontend-sa;Hash=ab;Subject="";URI=spiffe://cluster.local/ns/shop/sa/gateway';
   const j = (await requestForTest(`${base}/`, { headers: { 'x-forwarded-client-cert': xfcc } })).json;
@@ -113,7 +115,7 @@ test('peer.identity comes from the x-forwarded-client-cert URI', async () => {
   assert.deepEqual(j.peer.xfcc[0].by, ['spiffe://cluster.local/ns/shop/sa/frontend-sa']);
 });
 
-test('/status/<code> answers that code, with the JSON body except for 204 and 304', async () => {
+test('/status/<code> answers that code, with the JSON body except for 204 and 304', T, async () => {
   const base = await startEcho(identity);
   const r503 = await requestForTest(`${base}/status/503?why=test`);
   assert.equal(r503.status, 503);
@@ -140,7 +142,7 @@ test('/status/<code> answers that code, with the JSON body except for 204 and 30
   }
 });
 
-test('/delay/<ms> waits on the clock before answering; capped at 60 s; non-numbers are 400', async () => {
+test('/delay/<ms> waits on the clock before answering; capped at 60 s; non-numbers are 400', T, async () => {
   const { clock, manual, timers, timerSet } = watchedClock();
   const base = await startEcho({ clock });
   let answered = false;
@@ -166,14 +168,14 @@ test('/delay/<ms> waits on the clock before answering; capped at 60 s; non-numbe
   assert.match(bad.json.error, /delay/);
 });
 
-test('/delay with the real clock (short)', async () => {
+test('/delay with the real clock (short)', T, async () => {
   const base = await startEcho();
   const r = await requestForTest(`${base}/delay/20`);
   assert.equal(r.status, 200);
   assert.equal(r.json.path, '/delay/20');
 });
 
-test('a client that leaves during /delay cancels the timer and is logged as aborted', async () => {
+test('a client that leaves during /delay cancels the timer and is logged as aborted', T, async () => {
   const { clock, timers, timerSet } = watchedClock();
   const lines: string[] = [];
   const base = await startEcho({ clock, log: (l) => lines.push(l) });
@@ -186,7 +188,7 @@ test('a client that leaves during /delay cancels the timer and is logged as abor
   assert.match(lines[0], /^GET \/delay\/30000 aborted 0B /);
 });
 
-test('request bodies: counted up to 1 MiB; above that 413, and the connection stays usable', async () => {
+test('request bodies: counted up to 1 MiB; above that 413, and the connection stays usable', T, async () => {
   const base = await startEcho();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -207,7 +209,7 @@ test('request bodies: counted up to 1 MiB; above that 413, and the connection st
   }
 });
 
-test('request bodies: a chunked body that grows past the cap is refused with 413', async () => {
+test('request bodies: a chunked body that grows past the cap is refused with 413', T, async () => {
   const lines: string[] = [];
   const base = await startEcho({ maxBodyBytes: 1000, log: (l) => lines.push(l) });
   const status = await new Promise<number>((resolve, reject) => {
@@ -224,7 +226,7 @@ test('request bodies: a chunked body that grows past the cap is refused with 413
   assert.match(lines[0], /^POST \/chunked 413 1200B /);
 });
 
-test('Expect: 100-continue with a body over the cap gets 413 without inviting the body', async () => {
+test('Expect: 100-continue with a body over the cap gets 413 without inviting the body', T, async () => {
   const base = await startEcho({ maxBodyBytes: 1000 });
   let continued = false;
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -255,7 +257,7 @@ test('Expect: 100-continue with a body over the cap gets 413 without inviting th
   assert.equal(JSON.parse(Buffer.concat(chunks).toString()).bodyBytes, 10);
 });
 
-test('x-echo-forward goes through the sidecar (HTTP_PROXY) with the trace headers', async () => {
+test('x-echo-forward goes through the sidecar (HTTP_PROXY) with the trace headers', T, async () => {
   const proxy = await fakeProxyForTest();
   servers.push(proxy.server);
   const lines: string[] = [];
@@ -289,7 +291,7 @@ test('x-echo-forward goes through the sidecar (HTTP_PROXY) with the trace header
   assert.match(lines[0], /^GET \/front 200 0B .* forward http:\/\/backend\.shop:8080\/api\?q=1 200$/);
 });
 
-test('x-echo-forward-next chains three echoes, each hop carrying the trace headers', async () => {
+test('x-echo-forward-next chains three echoes, each hop carrying the trace headers', T, async () => {
   const c = await startEcho({ service: 'c' });
   const b = await startEcho({ service: 'b' });
   const a = await startEcho({ service: 'a' });
@@ -309,7 +311,7 @@ test('x-echo-forward-next chains three echoes, each hop carrying the trace heade
   assert.equal(hopC.forwarded, undefined, 'the chain ends at c');
 });
 
-test('ECHO_FORWARD is the default target; the header overrides it, an empty header turns it off', async () => {
+test('ECHO_FORWARD is the default target; the header overrides it, an empty header turns it off', T, async () => {
   const backend = await startEcho({ service: 'backend' });
   const other = await startEcho({ service: 'other' });
   const front = await startEcho({ service: 'frontend', defaultForward: new URL(`${backend}/from-default`) });
@@ -326,7 +328,7 @@ test('ECHO_FORWARD is the default target; the header overrides it, an empty head
   assert.equal(off.forwarded, undefined);
 });
 
-test('a failed forward answers 502 with the error; a bad forward URL answers 400', async () => {
+test('a failed forward answers 502 with the error; a bad forward URL answers 400', T, async () => {
   const base = await startEcho({ forwardTimeoutMs: 100 });
   const dead = await closedPort();
   const refused = await requestForTest(`${base}/`, { headers: { 'x-echo-forward': `${dead}/x` } });
@@ -347,7 +349,7 @@ test('a failed forward answers 502 with the error; a bad forward URL answers 400
   }
 });
 
-test('an upstream 5xx is shown nested under 200, or propagated on request; /status combines with forwarding', async () => {
+test('an upstream 5xx is shown nested under 200, or propagated on request; /status combines with forwarding', T, async () => {
   const failing = await startServer((_req, res) => {
     res.writeHead(503, { 'content-type': 'text/plain' });
     res.end('no healthy upstream');
@@ -373,7 +375,7 @@ test('an upstream 5xx is shown nested under 200, or propagated on request; /stat
   assert.equal(withStatus.json.forwarded.body.service, 'ok');
 });
 
-test('speaks HTTP/2 with prior knowledge (h2c) on the same port', async () => {
+test('speaks HTTP/2 with prior knowledge (h2c) on the same port', T, async () => {
   const base = await startEcho({ service: 'h2' });
   const session = http2.connect(base);
   try {
@@ -444,7 +446,7 @@ test('close(): idle HTTP/2 sessions get a GOAWAY and do not hold the server open
   session.destroy();
 });
 
-test('malformed input and broken clients do not take the server down', async () => {
+test('malformed input and broken clients do not take the server down', T, async () => {
   const lines: string[] = [];
   const base = await startEcho({ log: (l) => lines.push(l) });
   const { port } = new URL(base);

@@ -154,7 +154,10 @@ export function createEchoServer(opts: EchoOptions = {}): http.Server {
     if (!server.listening && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
     send(res, reply);
   };
-  const handler = (req: Req, res: Res): void => void handle(req, res);
+  const handler = (req: Req, res: Res): void => {
+    // handle() answers its own errors; this only guards against a failure while writing.
+    handle(req, res).catch(() => res.destroy());
+  };
 
   const server = http.createServer(handler);
   acceptH2cPriorKnowledge(server, handler);

@@ -1,6 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { FORWARDED_BODY_CAP, Forwarder, outboundHeaders, parseForwardUrl, PROPAGATED_HEADERS } from './forward.js';
 import { closeForTest, fakeProxyForTest, listenForTest } from './test-support.js';
 
@@ -57,6 +58,34 @@ test('without a proxy: origin-form request straight to the host; keep-alive reus
     assert.equal(ports[0], ports[1], 'second call reused the pooled connection');
   } finally {
     fwd.destroy();
+  }
+});
+
+test('a pooled connection found dead on reuse is retried once on a fresh one', async () => {
+  // Raw TCP so the race is deterministic: each connection answers its first request with a
+  // keep-alive response, and drops the connection on the second without answering.
+  let connections = 0;
+  const tcp = net.createServer((sock) => {
+    connections++;
+    let requests = 0;
+    sock.on('data', (d) => {
+      if (!d.includes('\r\n\r\n')) return;
+      if (++requests > 1) return sock.destroy();
+      sock.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(tcp.address() as net.AddressInfo).port}`;
+  const fwd = new Forwarder({ proxy: null });
+  try {
+    const first = await fwd.call(new URL(`${base}/1`), {}, never);
+    const second = await fwd.call(new URL(`${base}/2`), {}, never);
+    assert.deepEqual([first, second].map((r) => ('status' in r ? r.body : r.error)), ['ok', 'ok']);
+    assert.equal(connections, 2, 'the second call retried on a new connection');
+  } finally {
+    fwd.destroy();
+    tcp.close();
   }
 });
 

@@ -106,23 +106,37 @@ export class Forwarder {
         return;
       }
 
-      try {
-        req = http.request({
-          agent: this.agent,
-          // URL keeps IPv6 literals bracketed; a socket address must not be.
-          host: connectTo.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: connectTo.port === '' ? 80 : Number(connectTo.port),
-          method: 'GET',
-          path: via ? origin + pathAndQuery : pathAndQuery,
-          headers: reqHeaders,
-        }, (res) => this.readResponse(res, shown, settle, fail));
-      } catch (err) {
-        // Node validates the request synchronously (e.g. a header value it refuses to send).
-        fail(describeError(err as Error));
-        return;
-      }
-      req.on('error', (err) => fail(describeError(err)));
-      req.end();
+      const send = (mayRetry: boolean): void => {
+        let responded = false;
+        let r: http.ClientRequest;
+        try {
+          r = http.request({
+            agent: this.agent,
+            // URL keeps IPv6 literals bracketed; a socket address must not be.
+            host: connectTo.hostname.replace(/^\[(.*)\]$/, '$1'),
+            port: connectTo.port === '' ? 80 : Number(connectTo.port),
+            method: 'GET',
+            path: via ? origin + pathAndQuery : pathAndQuery,
+            headers: reqHeaders,
+          }, (res) => {
+            responded = true;
+            this.readResponse(res, shown, settle, fail);
+          });
+        } catch (err) {
+          // Node validates the request synchronously (e.g. a header value it refuses to send).
+          fail(describeError(err as Error));
+          return;
+        }
+        req = r;
+        r.on('error', (err: NodeJS.ErrnoException) => {
+          // A pooled connection that the peer closed while it sat idle fails on first reuse,
+          // before any answer: nothing reached the peer, so a fresh connection may be tried once.
+          if (mayRetry && !settled && !responded && r.reusedSocket && err.code === 'ECONNRESET') send(false);
+          else fail(describeError(err));
+        });
+        r.end();
+      };
+      send(true);
     });
   }
 
