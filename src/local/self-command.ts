@@ -1,0 +1,12 @@
+// How to start another `strait` subcommand as a child process: the same Node binary and the same
+// entry script, whether Strait runs from dist/ (built) or from src/ through tsx (development).
+
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export function straitCommand(): { command: string; args: string[] } {
+  const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  if (fs.existsSync(js)) return { command: process.execPath, args: [js] };
+  const ts = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+  return { command: process.execPath, args: ['--import', 'tsx', ts] };
+}
