@@ -51,7 +51,7 @@ export class Proxy {
   private haveEds = false;
 
   constructor(readonly opts: ProxyOptions) {
-    this.clusters = new ClusterManager(this.stats, opts.random);
+    this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses);
     this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random });
     this.startedAt = opts.clock.now();
     const server = this.stats.scope('server', {}, '');

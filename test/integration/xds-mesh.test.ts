@@ -142,7 +142,7 @@ spec:
     hosts: ["*"]
 `);
     cp.update({ store: s, registry: { ...registryFor(s), services: servicesFromConfig(s, 'cluster.local', { ...DEFAULT_GATEWAY, bindPort: (p) => (p === 80 ? 0 : p) }) } });
-    const nack = await eventually(() => cp.status()[0]?.types.LDS?.nack, 'the proxy to NACK the listener update');
+    const nack = await eventually(() => cp.status()[0]?.types.LDS?.nack ?? undefined, 'the proxy to NACK the listener update');
     assert.match(nack, new RegExp(`cannot bind 127\\.0\\.0\\.1:${taken}: EADDRINUSE`));
     assert.equal(proxy.xdsStatus()?.nacks, 1);
     const res = await request(`${gatewayUrl()}/api/still`, { headers: { host: 'store.example.com' } });

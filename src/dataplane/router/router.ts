@@ -22,7 +22,9 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** Istio's default policy allows 2 retries; Strait applies it to the failures above. */
 const MAX_RETRIES = 2;
-const SKIP_SERVER = new Set(['server']);
+// The proxy sets these itself: its own service time replaces an upstream proxy's.
+const SKIP_ALWAYS = new Set(['x-envoy-upstream-service-time']);
+const SKIP_WITH_SERVER = new Set(['x-envoy-upstream-service-time', 'server']);
 
 export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: ProxyContext, reply: Reply): void {
   const action = route.action;
@@ -124,6 +126,7 @@ class UpstreamExchange {
       path: d.fullPath,
       headers: d.headers,
       setHost: false,
+      localAddress: cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined,
     });
     this.upReq = upReq;
     this.sentAt = this.ctx.clock.monotonic();
@@ -185,7 +188,7 @@ class UpstreamExchange {
     if (cls >= 1 && cls <= 5) cluster.stats.rqXx[cls - 1]!.value++;
 
     const transform = d.cfg.serverHeaderTransformation;
-    const headers = forwardableResponseHeaders(upRes.rawHeaders, transform === 'OVERWRITE' ? SKIP_SERVER : undefined);
+    const headers = forwardableResponseHeaders(upRes.rawHeaders, transform === 'OVERWRITE' ? SKIP_WITH_SERVER : SKIP_ALWAYS);
     headers.push('x-envoy-upstream-service-time', String(Math.round(d.info.upstreamServiceTime)));
     if (transform === 'OVERWRITE' || (transform === 'APPEND_IF_ABSENT' && upRes.headers.server === undefined)) headers.push('server', d.cfg.serverName);
     d.info.responseHeaders = upRes.headers;

@@ -6,6 +6,7 @@ import type { Random } from '../../common/random.js';
 import type { StatsRegistry } from '../../telemetry/stats/stats.js';
 import type { Cluster as ClusterResource, ClusterLoadAssignment } from '../../xds/resources.js';
 import { ConfigError } from '../config/durations.js';
+import type { AddressMap } from '../config/compile.js';
 import { Cluster, endpointsToHosts } from './cluster.js';
 
 export interface PreparedClusters {
@@ -18,7 +19,11 @@ export interface PreparedClusters {
 export class ClusterManager {
   private clusters = new Map<string, Cluster>();
 
-  constructor(private readonly stats: StatsRegistry, private readonly random: Random) {}
+  constructor(
+    private readonly stats: StatsRegistry,
+    private readonly random: Random,
+    private readonly addresses: AddressMap,
+  ) {}
 
   get(name: string): Cluster | undefined {
     return this.clusters.get(name);
@@ -37,7 +42,7 @@ export class ClusterManager {
       if (existing && existing.sameResource(r)) {
         next.set(r.name, existing);
       } else {
-        next.set(r.name, new Cluster(r, this.stats, this.random));
+        next.set(r.name, new Cluster(r, this.stats, this.random, this.addresses));
         if (existing) replaced.push(existing);
       }
     }
@@ -45,7 +50,7 @@ export class ClusterManager {
     // Validate every assignment now; applying one later must not be able to fail.
     for (const c of next.values()) {
       const cla = c.edsName ? endpoints.get(c.edsName) : undefined;
-      if (cla) endpointsToHosts(c.name, cla);
+      if (cla) endpointsToHosts(c.name, cla, this.addresses);
     }
     return { next, endpoints, replaced };
   }

@@ -6,6 +6,8 @@ import type { Random } from '../../common/random.js';
 import type { StatsRegistry, Counter, Gauge } from '../../telemetry/stats/stats.js';
 import type { Cluster as ClusterResource, ClusterLoadAssignment } from '../../xds/resources.js';
 import { ConfigError, optionalDurationMs } from '../config/durations.js';
+import { mapAddress } from '../config/compile.js';
+import type { AddressMap } from '../config/compile.js';
 import { newHost } from './host.js';
 import type { Host } from './host.js';
 import { createLoadBalancer } from './lb/load-balancer.js';
@@ -35,10 +37,20 @@ export class Cluster {
   readonly stats: ClusterStats;
   /** Name of the ClusterLoadAssignment feeding an EDS cluster. */
   readonly edsName: string | undefined;
+  /**
+   * Local address for connections to loopback hosts: the pod IP, so an upstream sees which pod
+   * called (on one machine every pod is a loopback address). Undefined when unmapped.
+   */
+  readonly sourceAddress: string | undefined;
   private hostList: readonly Host[] = [];
   private lb: LoadBalancer;
 
-  constructor(readonly resource: ClusterResource, registry: StatsRegistry, private readonly random: Random) {
+  constructor(
+    readonly resource: ClusterResource,
+    registry: StatsRegistry,
+    private readonly random: Random,
+    private readonly addresses: AddressMap,
+  ) {
     this.name = resource.name;
     if (!this.name) throw new ConfigError('cluster without a name');
     this.type = resource.type ?? 'STATIC';
@@ -51,6 +63,7 @@ export class Cluster {
     }
     this.lbPolicy = (SUPPORTED_LB.includes(lb) ? lb : 'ROUND_ROBIN') as LbPolicyName;
     this.connectTimeoutMs = optionalDurationMs(resource.connectTimeout, `cluster ${this.name} connectTimeout`, 5000);
+    this.sourceAddress = addresses.wildcard !== '0.0.0.0' && addresses.wildcard.startsWith('127.') ? addresses.wildcard : undefined;
     this.edsName = this.type === 'EDS' ? resource.edsClusterConfig?.serviceName || this.name : undefined;
     const idleMs = optionalDurationMs(resource.commonHttpProtocolOptions?.idleTimeout, `cluster ${this.name} idleTimeout`, 4000);
     const maxCx = resource.circuitBreakers?.thresholds?.[0]?.maxConnections ?? UINT32_MAX;
@@ -81,7 +94,7 @@ export class Cluster {
 
   /** Replaces the host set (EDS update) with a new load balancer over it. */
   setEndpoints(cla: ClusterLoadAssignment | undefined): void {
-    this.setHosts(cla ? endpointsToHosts(this.name, cla) : []);
+    this.setHosts(cla ? endpointsToHosts(this.name, cla, this.addresses) : []);
   }
 
   setHosts(hosts: readonly Host[]): void {
@@ -107,7 +120,7 @@ export class Cluster {
 }
 
 /** Validates an assignment and turns it into hosts; throws ConfigError when malformed. */
-export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment): Host[] {
+export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment, addresses: AddressMap): Host[] {
   const hosts: Host[] = [];
   for (const locality of cla.endpoints ?? []) {
     for (const e of locality.lbEndpoints ?? []) {
@@ -117,7 +130,8 @@ export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment): H
       if (!(port > 0 && port < 65536)) throw new ConfigError(`cluster ${cluster}: endpoint ${sa.address} has invalid port ${port}`);
       // Envoy keeps UNHEALTHY and DRAINING endpoints out of load balancing.
       if (e.healthStatus === 'UNHEALTHY' || e.healthStatus === 'DRAINING') continue;
-      hosts.push(newHost(sa.address, port, e.loadBalancingWeight ?? 1));
+      // 127.0.0.1 in an endpoint means the pod's own localhost (an inbound cluster's workload).
+      hosts.push(newHost(mapAddress(sa.address, addresses), port, e.loadBalancingWeight ?? 1));
     }
   }
   return hosts;

@@ -1,0 +1,40 @@
+// `strait status`: what a running `strait up` runs, from its API: every pod with its address,
+// readiness, restarts, and its proxy's acknowledged config version; `-o json` prints the API's
+// document as is.
+
+import type { MeshStatus } from '../../local/api-server.js';
+
+export async function runStatus(opts: { output?: string; server: string }): Promise<number> {
+  let status: MeshStatus;
+  try {
+    const res = await fetch(`${opts.server.replace(/\/$/, '')}/api/status`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    status = (await res.json()) as MeshStatus;
+  } catch (e) {
+    process.stderr.write(`strait status: cannot reach ${opts.server} (${(e as Error).message}). Is \`strait up\` running? Use --server URL.\n`);
+    return 1;
+  }
+  if (opts.output === 'json') {
+    process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+    return 0;
+  }
+  const cp = status.controlPlane;
+  const out: string[] = [];
+  out.push(`control plane  xDS ${cp.xds}  snapshot ${cp.snapshot}  config generation ${cp.configGeneration}  ${cp.errors} errors, ${cp.warnings} warnings`);
+  if (cp.lastReload) out.push(`last reload    ${cp.lastReload.ok ? 'ok' : 'REJECTED'}: ${cp.lastReload.message}`);
+  for (const g of status.gateways) out.push(`gateway        ${g.url}  (${g.gateway} port ${g.port}, hosts ${g.hosts.join(' ')})`);
+  out.push('');
+  const rows = [['NAMESPACE', 'POD', 'READY', 'STATUS', 'RESTARTS', 'IP', 'PROXY', 'CONFIG']];
+  for (const p of status.pods) {
+    const ready = `${p.containers.filter((c) => c.ready).length}/${p.containers.length}`;
+    const restarts = String(p.containers.reduce((n, c) => n + c.restarts, 0));
+    const proxy = p.proxy ? (p.proxy.connected ? (p.proxy.synced ? 'SYNCED' : 'STALE') : 'DISCONNECTED') : '-';
+    const nack = p.proxy && Object.entries(p.proxy.versions).find(([, v]) => v.nack);
+    const config = p.proxy ? (nack ? `${nack[0]} NACK: ${nack[1].nack}` : p.proxy.versions.LDS?.acked ?? '-') : '-';
+    rows.push([p.namespace, p.name, ready, p.phase, restarts, p.ip, proxy, config]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) out.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}

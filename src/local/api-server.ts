@@ -1,0 +1,143 @@
+// The HTTP API of a running `strait up` (127.0.0.1, default port 15014): what `strait status`
+// and (later) the dashboard read. GET /api/status, GET /api/logs?pod=&container=&tail=,
+// GET /api/diagnostics. Read-only.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LocalRunner } from './runner.js';
+import { PROXY_CONTAINER } from './local-pod.js';
+
+export interface ContainerStatus {
+  name: string;
+  pid: number | null;
+  running: boolean;
+  ready: boolean;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null; at: number } | null;
+}
+
+export interface PodStatus {
+  name: string;
+  namespace: string;
+  owner: string;
+  labels: Record<string, string>;
+  ip: string;
+  localAddress: string;
+  phase: 'Pending' | 'Running' | 'Terminating';
+  ready: boolean;
+  sidecar: boolean;
+  containers: ContainerStatus[];
+  proxy: {
+    type: 'sidecar' | 'router';
+    adminUrl: string;
+    connected: boolean;
+    synced: boolean;
+    /** Snapshot version the proxy has acknowledged in full (-1 before the first). */
+    syncedSnapshot: number;
+    versions: Record<string, { sent: string; acked: string; nack: string | null }>;
+  } | null;
+}
+
+export interface MeshStatus {
+  controlPlane: {
+    xds: string;
+    api: string;
+    snapshot: number;
+    configGeneration: number;
+    files: string[];
+    errors: number;
+    warnings: number;
+    lastReload: { at: number; ok: boolean; message: string } | null;
+  };
+  gateways: { url: string; gateway: string; port: number; hosts: readonly string[] }[];
+  pods: PodStatus[];
+}
+
+export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
+  const proxies = new Map(runner.cp.status().map((p) => [`${p.namespace}/${p.pod}`, p]));
+  const diags = runner.diagnostics();
+  return {
+    controlPlane: {
+      xds: runner.xdsAddress,
+      api: apiUrl,
+      snapshot: runner.cp.snapshot().version,
+      configGeneration: runner.configGeneration,
+      files: runner.configFiles(),
+      errors: diags.filter((d) => d.severity === 'error').length,
+      warnings: diags.filter((d) => d.severity === 'warning').length,
+      lastReload: runner.lastReload,
+    },
+    gateways: runner.gatewayUrls(),
+    pods: runner.listPods().map((p) => {
+      const containers: ContainerStatus[] = [];
+      if (p.app) containers.push(proc(p.containerName ?? 'app', p.app, p.appReady));
+      if (p.proxy) containers.push(proc(PROXY_CONTAINER, p.proxy, p.proxyReady));
+      const x = proxies.get(`${p.spec.namespace}/${p.spec.name}`);
+      return {
+        name: p.spec.name,
+        namespace: p.spec.namespace,
+        owner: p.spec.owner,
+        labels: { ...p.spec.labels },
+        ip: p.addresses.ip,
+        localAddress: p.addresses.local,
+        phase: p.terminating ? 'Terminating' : p.ready() ? 'Running' : 'Pending',
+        ready: p.ready(),
+        sidecar: p.spec.sidecar,
+        containers,
+        proxy: p.adminUrl
+          ? {
+              type: p.spec.kind === 'gateway' ? 'router' : 'sidecar',
+              adminUrl: p.adminUrl,
+              connected: x !== undefined,
+              synced: x?.synced ?? false,
+              syncedSnapshot: x?.syncedSnapshot ?? -1,
+              versions: x?.types ?? {},
+            }
+          : null,
+      };
+    }),
+  };
+}
+
+function proc(name: string, sp: NonNullable<import('./local-pod.js').LocalPod['app']>, ready: boolean): ContainerStatus {
+  return { name, pid: sp.pid ?? null, running: sp.running, ready, restarts: sp.restarts, lastExit: sp.lastExit };
+}
+
+export async function startApiServer(runner: LocalRunner, port: number): Promise<{ server: http.Server; url: string }> {
+  let url = '';
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://api');
+    const json = (status: number, v: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(v, null, 2) + '\n');
+    };
+    if (req.method !== 'GET') return json(405, { error: 'read-only API: use GET' });
+    switch (u.pathname) {
+      case '/api/status':
+        return json(200, meshStatus(runner, url));
+      case '/api/diagnostics':
+        return json(200, runner.diagnostics());
+      case '/api/logs': {
+        const podName = u.searchParams.get('pod') ?? '';
+        const pod = runner.listPods().find((p) => p.spec.name === podName || `${p.spec.namespace}/${p.spec.name}` === podName);
+        if (!pod) return json(404, { error: `no pod "${podName}"`, pods: runner.listPods().map((p) => `${p.spec.namespace}/${p.spec.name}`) });
+        const container = u.searchParams.get('container') ?? pod.containerName ?? PROXY_CONTAINER;
+        const buf = pod.logs.get(container);
+        if (!buf) return json(404, { error: `pod ${podName} has no container "${container}"`, containers: [...pod.logs.keys()] });
+        const tail = Number(u.searchParams.get('tail') ?? '2000');
+        const after = Number(u.searchParams.get('after') ?? '0');
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(buf.read(after, tail).map((l) => l.line + '\n').join(''));
+        return;
+      }
+      default:
+        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics'] });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, url };
+}

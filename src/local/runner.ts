@@ -1,0 +1,284 @@
+// `strait up`: the whole mesh on one machine. Loads the manifests, runs the control plane in
+// this process, starts the ingress gateway and every Deployment replica (workload + sidecar) as
+// child processes, keeps the registry in step with what is running and ready, reloads when the
+// files change (an invalid change is reported and the last good config keeps serving), and on
+// stop ends every process it started.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { systemClock } from '../common/clock.js';
+import type { ConfigStore } from '../config/config-store.js';
+import { formatDiagnostic, summarize } from '../config/format.js';
+import { loadConfig } from '../config/load-config.js';
+import type { Diagnostic } from '../config/types.js';
+import { ControlPlane } from '../controlplane/control-plane.js';
+import { gatewayBindPort, gatewaysForProxy } from '../controlplane/generate/gateway.js';
+import { parseProxyNode } from '../controlplane/model/proxy-node.js';
+import type { ProxyNode } from '../controlplane/model/proxy-node.js';
+import { DEFAULT_GATEWAY, offsetBelow1024, servicesFromConfig } from '../registry/config-services.js';
+import type { Registry } from '../registry/registry.js';
+import { AddressBlock } from './address-block.js';
+import { ECHO_IMAGE, LocalPod } from './local-pod.js';
+import { gatewayPod, planPods } from './pod-plan.js';
+import type { PodSpec } from './pod-plan.js';
+import { proxyBootstrap } from './proxy-bootstrap.js';
+
+export interface RunnerOptions {
+  readonly paths: readonly string[];
+  readonly portOffset: number;
+  readonly gatewayAddress: string;
+  readonly addressBlock: AddressBlock;
+  readonly xdsPort: number;
+  readonly watch: boolean;
+  /** Runner messages (always shown). */
+  readonly say: (line: string) => void;
+  /** Container output lines (`pod/container | line`), unless quiet. */
+  readonly output: ((pod: string, container: string, line: string) => void) | null;
+}
+
+export interface GatewayUrl {
+  readonly url: string;
+  readonly gateway: string;
+  readonly port: number;
+  readonly hosts: readonly string[];
+}
+
+/** How long old pods keep serving while their replacements start. */
+const REPLACE_GRACE_MS = 15_000;
+const PROBE_INTERVAL_MS = 500;
+
+export class LocalRunner {
+  readonly cp: ControlPlane;
+  private store: ConfigStore | null = null;
+  private lastDiagnostics: Diagnostic[] = [];
+  private files: string[] = [];
+  private readonly pods = new Map<string, LocalPod>();
+  private runDir = '';
+  private xdsPort = 0;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private watchers: fs.FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopped = false;
+  readonly startedAt = Date.now();
+  configGeneration = 0;
+  lastReload: { at: number; ok: boolean; message: string } | null = null;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.cp = new ControlPlane({ clock: systemClock, log: (l) => opts.say(l) });
+  }
+
+  /** Loads and starts everything. Throws (with the diagnostics printed) when the config is invalid. */
+  async start(): Promise<void> {
+    const loaded = await this.load();
+    if (!loaded) throw new Error('the configuration has errors; nothing was started');
+    this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strait-'));
+    this.xdsPort = await this.cp.listen('127.0.0.1', this.opts.xdsPort);
+    this.store = loaded;
+    this.configGeneration = 1;
+    this.reconcile();
+    this.cp.update({ store: loaded, registry: this.registry() });
+    this.probeTimer = setInterval(() => void this.probeAll(), PROBE_INTERVAL_MS);
+    if (this.opts.watch) this.watch();
+  }
+
+  get xdsAddress(): string {
+    return `127.0.0.1:${this.xdsPort}`;
+  }
+
+  get runDirectory(): string {
+    return this.runDir;
+  }
+
+  /** Loads and validates the files; returns undefined (after reporting) when there are errors. */
+  private async load(): Promise<ConfigStore | undefined> {
+    const result = await loadConfig([...this.opts.paths]);
+    const diags = [...result.diagnostics, ...runnableChecks(result.store)];
+    this.files = result.files;
+    this.lastDiagnostics = diags;
+    for (const d of diags) this.opts.say(formatDiagnostic(d));
+    const s = summarize(diags);
+    if (s.errors > 0) {
+      this.opts.say(`${s.text}`);
+      return undefined;
+    }
+    this.opts.say(`loaded ${result.store.size()} resources from ${result.files.length} file(s)${s.warnings ? ` (${s.warnings} warning(s))` : ''}`);
+    return result.store;
+  }
+
+  /** Starts pods the config wants and that are not running; retires the ones it no longer wants. */
+  private reconcile(): void {
+    const store = this.store!;
+    const desired: PodSpec[] = [gatewayPod(), ...planPods(store)];
+    const desiredNames = new Set(desired.map((p) => `${p.namespace}/${p.name}`));
+    const started: LocalPod[] = [];
+    for (const spec of desired) {
+      const key = `${spec.namespace}/${spec.name}`;
+      if (this.pods.has(key)) continue;
+      const addresses = spec.kind === 'gateway' ? { ip: this.opts.gatewayAddress, local: this.opts.addressBlock.allocate().local } : this.opts.addressBlock.allocate();
+      const pod = new LocalPod(spec, addresses, {
+        adsServer: this.xdsAddress,
+        domainSuffix: this.cp.mesh.domainSuffix,
+        runDir: this.runDir,
+        onLine: (p, container, _stream, line) => this.opts.output?.(p.name, container, line),
+        onEvent: (m) => this.opts.say(m),
+      });
+      this.pods.set(key, pod);
+      pod.start();
+      started.push(pod);
+      this.opts.say(`started pod ${spec.namespace}/${spec.name} (ip ${addresses.ip}${spec.sidecar ? ', with sidecar' : spec.kind === 'gateway' ? ', gateway' : ', no sidecar'})`);
+    }
+    const retiring = [...this.pods.entries()].filter(([key]) => !desiredNames.has(key)).map(([, p]) => p);
+    if (retiring.length === 0) return;
+    // Replacements first: old pods serve until the new ones are ready (or a grace period ends).
+    void (async () => {
+      const deadline = Date.now() + REPLACE_GRACE_MS;
+      while (!this.stopped && Date.now() < deadline && started.some((p) => !p.ready())) await sleep(PROBE_INTERVAL_MS);
+      for (const p of retiring) p.terminating = true;
+      this.cp.update({ registry: this.registry() });
+      await this.cp.waitForSync().catch(() => undefined);
+      await Promise.all(
+        retiring.map(async (p) => {
+          await p.stop();
+          this.pods.delete(`${p.spec.namespace}/${p.spec.name}`);
+          this.opts.say(`stopped pod ${p.spec.namespace}/${p.spec.name}`);
+        }),
+      );
+      this.cp.update({ registry: this.registry() });
+    })();
+  }
+
+  registry(): Registry {
+    return {
+      services: servicesFromConfig(this.store!, this.cp.mesh.domainSuffix, { ...DEFAULT_GATEWAY, bindPort: offsetBelow1024(this.opts.portOffset) }),
+      workloads: [...this.pods.values()].filter((p) => !p.terminating || p.app?.running || p.proxy?.running).map((p) => p.workload()),
+    };
+  }
+
+  private async probeAll(): Promise<void> {
+    const changed = await Promise.all([...this.pods.values()].map((p) => p.probe()));
+    if (changed.some(Boolean) && !this.stopped) this.cp.update({ registry: this.registry() });
+  }
+
+  allReady(): boolean {
+    return [...this.pods.values()].every((p) => p.terminating || p.ready());
+  }
+
+  pendingPods(): string[] {
+    return [...this.pods.values()].filter((p) => !p.terminating && !p.ready()).map((p) => `${p.spec.namespace}/${p.spec.name}`);
+  }
+
+  /** URLs the gateway serves, from the Gateways that select it. */
+  gatewayUrls(): GatewayUrl[] {
+    const gw = [...this.pods.values()].find((p) => p.spec.kind === 'gateway');
+    if (!gw) return [];
+    const node = parseProxyNode(proxyBootstrap(gw.spec, gw.addresses.ip, '', this.cp.mesh.domainSuffix).node) as ProxyNode;
+    const snap = this.cp.snapshot();
+    const out: GatewayUrl[] = [];
+    for (const g of gatewaysForProxy(snap, node)) {
+      for (const s of g.spec.servers) {
+        const port = gatewayBindPort(snap, node, s.port.number);
+        const scheme = s.port.protocol === 'HTTPS' ? 'https' : 'http';
+        out.push({ url: `${scheme}://${this.opts.gatewayAddress}:${port}`, gateway: `${g.metadata.namespace}/${g.metadata.name}`, port: s.port.number, hosts: s.hosts });
+      }
+    }
+    return out;
+  }
+
+  listPods(): LocalPod[] {
+    return [...this.pods.values()];
+  }
+
+  diagnostics(): Diagnostic[] {
+    return this.lastDiagnostics;
+  }
+
+  configFiles(): string[] {
+    return this.files;
+  }
+
+  private watch(): void {
+    const targets = new Set<string>();
+    for (const p of this.opts.paths) targets.add(path.resolve(p));
+    for (const t of targets) {
+      try {
+        const isDir = fs.statSync(t).isDirectory();
+        const w = fs.watch(t, { recursive: isDir }, () => this.scheduleReload());
+        w.on('error', () => undefined);
+        this.watchers.push(w);
+      } catch (e) {
+        this.opts.say(`cannot watch ${t}: ${(e as Error).message}; reloads need a restart`);
+      }
+    }
+  }
+
+  private scheduleReload(): void {
+    if (this.stopped) return;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    // Editors write files in several steps; wait for the burst to end.
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      this.reloading = this.reloading.then(async () => {
+        await this.reload();
+      });
+    }, 200);
+  }
+
+  /** Re-reads the files; applies them if valid, else keeps serving the last good config. */
+  async reload(): Promise<boolean> {
+    if (this.stopped) return false;
+    this.opts.say('configuration changed; reloading');
+    const next = await this.load();
+    if (!next) {
+      this.lastReload = { at: Date.now(), ok: false, message: 'the new configuration has errors; the last good configuration keeps serving' };
+      this.opts.say(this.lastReload.message);
+      return false;
+    }
+    this.store = next;
+    this.configGeneration++;
+    this.reconcile();
+    this.cp.update({ store: next, registry: this.registry() });
+    this.lastReload = { at: Date.now(), ok: true, message: `applied configuration generation ${this.configGeneration}` };
+    this.opts.say(this.lastReload.message);
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const w of this.watchers) w.close();
+    const pods = [...this.pods.values()];
+    // Gateway and workloads first, so traffic stops at the edge before the sidecars go.
+    await Promise.all(pods.map((p) => p.stop()));
+    this.pods.clear();
+    await this.cp.close();
+    if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
+
+/** Containers Strait cannot start locally are errors for `strait up` (not for validate). */
+export function runnableChecks(store: ConfigStore): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const d of store.list('Deployment')) {
+    d.spec.template.spec.containers.slice(0, 1).forEach((c, i) => {
+      if ((c.command ?? []).length === 0 && c.image !== ECHO_IMAGE) {
+        const pos = d.source.at(['spec', 'template', 'spec', 'containers', i, 'image']);
+        out.push({
+          severity: 'error',
+          ...pos,
+          code: 'not-runnable',
+          message: `container "${c.name}" of Deployment ${d.metadata.namespace}/${d.metadata.name} has image "${c.image}" and no command; Strait runs local processes, not images`,
+          fix: `add \`command:\` (the program to run for this container), or use \`image: ${ECHO_IMAGE}\``,
+        });
+      }
+    });
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
