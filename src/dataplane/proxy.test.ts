@@ -251,3 +251,20 @@ function rawRequest(base: string, text: string): Promise<string> {
     s.setTimeout(3000, () => s.destroy());
   });
 }
+
+test('a CONNECT request gets 405 and a client reset afterwards does not crash the proxy', async () => {
+  const u = new URL(base);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const s = net.connect(Number(u.port), u.hostname, () => s.write('CONNECT app.example.com:443 HTTP/1.1\r\nHost: app.example.com:443\r\n\r\n'));
+    let out = '';
+    s.on('data', (d) => {
+      out += d.toString();
+      s.resetAndDestroy();
+      resolve(out);
+    });
+    s.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 405 /);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await request(`${base}/api/after-connect`, { headers: { host: 'app.example.com' } })).status, 200);
+});

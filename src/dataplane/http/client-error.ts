@@ -9,6 +9,7 @@ import { newStreamInfo } from './stream-info.js';
 
 export function writeClientError(manager: HttpConnectionManager, err: NodeJS.ErrnoException, socket: Socket): void {
   const code = err.code ?? '';
+  socket.on('error', () => socket.destroy());
   if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
     socket.destroy();
     return;
@@ -46,3 +47,30 @@ export function writeClientError(manager: HttpConnectionManager, err: NodeJS.Err
   info.path = '-';
   for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
 }
+
+/** CONNECT arrives on its own server event; Strait does not tunnel, so it answers 405 and logs. */
+export function rejectConnect(manager: HttpConnectionManager, req: { url?: string; httpVersion: string; headers: Record<string, string | string[] | undefined> }, socket: Socket): void {
+  // The socket left the HTTP server's care with this event: it needs its own error handler, or
+  // a client reset would be an uncaught exception.
+  socket.on('error', () => socket.destroy());
+  const details = 'connect_not_supported';
+  const body = `405 ${REASONS[405]}: CONNECT tunnels are not supported (${details})\n`;
+  socket.end(
+    `HTTP/1.1 405 ${REASONS[405]}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-strait-details: ${details}\r\n\r\n${body}`,
+  );
+  const info = newStreamInfo(manager.clock.now(), manager.clock.monotonic());
+  info.method = 'CONNECT';
+  info.path = req.url ?? '';
+  info.authority = req.url ?? '';
+  info.protocol = `HTTP/${req.httpVersion}`;
+  info.requestHeaders = req.headers as StreamInfoHeaders;
+  info.responseCode = 405;
+  info.responseCodeDetails = details;
+  info.bytesSent = Buffer.byteLength(body);
+  info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
+  info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+  for (const log of manager.config.accessLogs) log.sink?.write(log.format(info));
+}
+
+type StreamInfoHeaders = import('./stream-info.js').StreamInfo['requestHeaders'];

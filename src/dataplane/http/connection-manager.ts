@@ -95,7 +95,6 @@ export class HttpConnectionManager {
         bad = localReply(400, 'DPE', 'http1.invalid_url', `request target "${target.slice(0, 100)}" is neither a path nor an absolute URL`);
       }
     }
-    if (info.method === 'CONNECT') bad = localReply(405, '', 'connect_not_supported', 'CONNECT tunnels are not supported');
     if (countHeader(raw, 'host') > 1) bad = localReply(400, 'DPE', 'http1.duplicate_host', 'the request has more than one Host header');
     if (!authority && !bad) bad = localReply(400, 'DPE', 'missing_host_header', 'the request has no Host header or authority');
     if (raw.length / 2 > cfg.maxHeadersCount && !bad) {

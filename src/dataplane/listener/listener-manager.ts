@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { HcmConfig } from '../http/hcm-config.js';
 import { HttpConnectionManager } from '../http/connection-manager.js';
 import type { ProxyContext } from '../http/connection-manager.js';
-import { writeClientError } from '../http/client-error.js';
+import { rejectConnect, writeClientError } from '../http/client-error.js';
 
 export interface ListenerSpec {
   readonly name: string;
@@ -98,6 +98,7 @@ export class ListenerManager {
     server.on('request', manager.handle);
     server.on('connection', manager.onConnection);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => writeClientError(manager, err, socket));
+    server.on('connect', (req: http.IncomingMessage, socket: Socket) => rejectConnect(manager, req, socket));
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(new Error(`listener ${spec.name}: cannot bind ${spec.host}:${spec.port}: ${err.code ?? err.message}`));

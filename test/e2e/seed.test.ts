@@ -1,0 +1,131 @@
+// The seed flow end to end through a real `strait up examples/seed`: User → gateway → frontend
+// sidecar → frontend → frontend sidecar → backend sidecar → backend, with real clients (curl and
+// Node's http), the access logs of every hop sharing one x-request-id, and `strait status`.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { eventually, request } from '../helpers/http.js';
+import { CLI, startMesh } from '../helpers/strait-up.js';
+import type { RunningMesh } from '../helpers/strait-up.js';
+
+const run = promisify(execFile);
+
+interface EchoReply {
+  service: string;
+  version: string;
+  pod: string;
+  host: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  forwarded?: { url: string; status: number; body: EchoReply };
+}
+
+let mesh: RunningMesh;
+
+before(async () => {
+  mesh = await startMesh(['examples/seed']);
+});
+
+after(async () => {
+  await mesh?.stop();
+});
+
+test('strait up prints the gateway URL and a curl line to try', () => {
+  assert.match(mesh.gatewayUrl, /^http:\/\/127\.\d+\.\d+\.1:8080$/);
+  assert.ok(mesh.output.some((l) => l.includes(`try: curl ${mesh.gatewayUrl}/`)));
+});
+
+test('curl through the gateway reaches frontend, which reaches backend through the sidecars', async () => {
+  const { stdout } = await run('curl', ['-s', '-i', '-H', 'x-request-id: seed-e2e-1', `${mesh.gatewayUrl}/hello?name=strait`]);
+  const [head, body] = stdout.split('\r\n\r\n');
+  assert.match(head!, /^HTTP\/1\.1 200 OK/);
+  assert.match(head!, /\r\nserver: istio-envoy\r\n/i);
+  const reply = JSON.parse(body!) as EchoReply;
+  assert.equal(reply.service, 'frontend');
+  assert.match(reply.pod, /^frontend-[0-9a-f]{10}-0$/);
+  assert.equal(reply.path, '/hello');
+  assert.deepEqual(reply.query, { name: 'strait' });
+  assert.equal(reply.headers['x-request-id'], 'seed-e2e-1');
+  assert.equal(reply.headers['x-forwarded-proto'], 'http');
+  assert.equal(reply.forwarded?.status, 200);
+  assert.equal(reply.forwarded?.url, 'http://backend:8080/');
+  const backend = reply.forwarded!.body;
+  assert.equal(backend.service, 'backend');
+  assert.match(backend.pod, /^backend-v[12]-[0-9a-f]{10}-0$/);
+  assert.equal(backend.host, 'backend:8080');
+  assert.equal(backend.headers['x-request-id'], 'seed-e2e-1');
+});
+
+test('the backend service balances over both versions', async () => {
+  const versions = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const res = await request(`${mesh.gatewayUrl}/`);
+    assert.equal(res.status, 200);
+    versions.add((JSON.parse(res.body) as EchoReply).forwarded!.body.version);
+  }
+  assert.deepEqual([...versions].sort(), ['v1', 'v2']);
+});
+
+test('the access logs of all four hops carry the same x-request-id', async () => {
+  const id = 'seed-e2e-logs-1';
+  const res = await request(`${mesh.gatewayUrl}/logged`, { headers: { 'x-request-id': id } });
+  assert.equal(res.status, 200);
+  const reply = JSON.parse(res.body) as EchoReply;
+  const status = await mesh.status();
+  const gateway = status.pods.find((p) => p.namespace === 'istio-system')!;
+  const frontend = status.pods.find((p) => p.name === reply.pod)!;
+  const backend = status.pods.find((p) => p.name === reply.forwarded!.body.pod)!;
+  const lines = await eventually(async () => {
+    const all = [
+      ...(await mesh.logs(`${gateway.namespace}/${gateway.name}`, 'istio-proxy')),
+      ...(await mesh.logs(frontend.name, 'istio-proxy')),
+      ...(await mesh.logs(backend.name, 'istio-proxy')),
+    ].filter((l) => l.includes(`"${id}"`));
+    return all.length >= 4 ? all : undefined;
+  }, 'four access-log lines with the request id');
+  assert.equal(lines.length, 4);
+  // gateway → frontend (outbound), frontend inbound, frontend → backend (outbound), backend inbound
+  assert.ok(lines.some((l) => / outbound\|8080\|\|frontend\.default\.svc\.cluster\.local /.test(l) && l.includes('"GET /logged HTTP/1.1" 200')));
+  assert.equal(lines.filter((l) => / inbound\|8080\|\| /.test(l)).length, 2);
+  assert.ok(lines.some((l) => / outbound\|8080\|\|backend\.default\.svc\.cluster\.local /.test(l)));
+});
+
+test('CONNECT is refused at the gateway with 405, never forwarded', async () => {
+  const { stdout } = await run('curl', ['-s', '-i', '-p', '-x', mesh.gatewayUrl, 'http://backend:8080/']).catch((e: { stdout: string }) => e);
+  assert.match(stdout, /^HTTP\/1\.1 405 Method Not Allowed/);
+  assert.match(stdout, /x-strait-details: connect_not_supported/);
+});
+
+test('strait status -o json lists every pod with its address, labels, admin URL and acknowledged config', async () => {
+  const { stdout } = await run(process.execPath, [CLI, 'status', '-o', 'json', '--server', mesh.apiUrl]);
+  const status = JSON.parse(stdout) as Awaited<ReturnType<RunningMesh['status']>>;
+  const names = status.pods.map((p) => p.name.replace(/-[0-9a-f]{10}-/, '-*-'));
+  assert.deepEqual(names.sort(), ['backend-v1-*-0', 'backend-v2-*-0', 'frontend-*-0', 'istio-ingressgateway-local-0']);
+  for (const p of status.pods) {
+    assert.equal(p.ready, true, `${p.name} not ready`);
+    assert.match(p.ip, /^127\./);
+    assert.ok(p.proxy?.adminUrl.startsWith('http://127.'), `${p.name} has no admin URL`);
+    assert.equal(p.proxy?.connected, true, `${p.name} proxy not connected: ${JSON.stringify(p.proxy)}`);
+    assert.ok(p.proxy?.versions.LDS?.acked, `${p.name} has no acknowledged LDS version`);
+  }
+  const gw = status.pods.find((p) => p.namespace === 'istio-system')!;
+  assert.deepEqual(gw.labels, { istio: 'ingressgateway', app: 'istio-ingressgateway' });
+  const table = await run(process.execPath, [CLI, 'status', '--server', mesh.apiUrl]);
+  assert.match(table.stdout, /NAMESPACE\s+POD\s+READY\s+STATUS/);
+  assert.match(table.stdout, /default\s+frontend-[0-9a-f]{10}-0\s+2\/2\s+Running\s+0\s+127\.\S+\s+SYNCED/);
+});
+
+test("a proxy's admin endpoint serves ready, config dump and Prometheus stats", async () => {
+  const status = await mesh.status();
+  const frontend = status.pods.find((p) => p.name.startsWith('frontend-'))!;
+  const admin = frontend.proxy!.adminUrl;
+  assert.equal((await request(`${admin}/ready`)).body, 'LIVE\n');
+  const dump = JSON.parse((await request(`${admin}/config_dump`)).body) as { configs: { '@type': string; dynamicListeners?: { name: string }[] }[] };
+  const listeners = dump.configs.find((c) => c['@type'].endsWith('ListenersConfigDump'))!.dynamicListeners!.map((l) => l.name);
+  assert.deepEqual(listeners.sort(), ['inbound_0.0.0.0_8080', 'virtualOutbound']);
+  const prom = (await request(`${admin}/stats/prometheus`)).body;
+  assert.match(prom, /^envoy_cluster_upstream_rq_total\{cluster_name="inbound\|8080\|\|"\} [1-9]\d*$/m);
+});
