@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalRunner } from './runner.js';
 import { PROXY_CONTAINER } from './local-pod.js';
+import type { SupervisedProcess } from './process-supervisor.js';
 
 export interface ContainerStatus {
   name: string;
@@ -99,7 +100,7 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
   };
 }
 
-function proc(name: string, sp: NonNullable<import('./local-pod.js').LocalPod['app']>, ready: boolean): ContainerStatus {
+function proc(name: string, sp: SupervisedProcess, ready: boolean): ContainerStatus {
   return { name, pid: sp.pid ?? null, running: sp.running, ready, restarts: sp.restarts, lastExit: sp.lastExit };
 }
 

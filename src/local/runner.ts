@@ -18,7 +18,7 @@ import { parseProxyNode } from '../controlplane/model/proxy-node.js';
 import type { ProxyNode } from '../controlplane/model/proxy-node.js';
 import { DEFAULT_GATEWAY, offsetBelow1024, servicesFromConfig } from '../registry/config-services.js';
 import type { Registry } from '../registry/registry.js';
-import { AddressBlock } from './address-block.js';
+import type { AddressBlock } from './address-block.js';
 import { ECHO_IMAGE, LocalPod } from './local-pod.js';
 import { gatewayPod, planPods } from './pod-plan.js';
 import type { PodSpec } from './pod-plan.js';

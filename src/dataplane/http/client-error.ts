@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { HttpConnectionManager } from './connection-manager.js';
 import { REASONS } from './local-reply.js';
 import { newStreamInfo } from './stream-info.js';
+import type { StreamInfo } from './stream-info.js';
 
 export function writeClientError(manager: HttpConnectionManager, err: NodeJS.ErrnoException, socket: Socket): void {
   const code = err.code ?? '';
@@ -64,7 +65,7 @@ export function rejectConnect(manager: HttpConnectionManager, req: { url?: strin
   info.path = req.url ?? '';
   info.authority = req.url ?? '';
   info.protocol = `HTTP/${req.httpVersion}`;
-  info.requestHeaders = req.headers as StreamInfoHeaders;
+  info.requestHeaders = req.headers as StreamInfo['requestHeaders'];
   info.responseCode = 405;
   info.responseCodeDetails = details;
   info.bytesSent = Buffer.byteLength(body);
@@ -72,5 +73,3 @@ export function rejectConnect(manager: HttpConnectionManager, req: { url?: strin
   info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
   for (const log of manager.config.accessLogs) log.sink?.write(log.format(info));
 }
-
-type StreamInfoHeaders = import('./stream-info.js').StreamInfo['requestHeaders'];
