@@ -17,7 +17,6 @@ import { checkDns1123Label } from '../names.js';
 import { defineKind, labelMap, resourceSchema } from './common.js';
 import {
   ISTIO_NETWORKING_VERSIONS,
-  anyHeaderMatch,
   anyStringMatch,
   checkHeaderName,
   destinationSchema,
@@ -33,17 +32,17 @@ const gatewayList = () => listOf(str({ nonEmpty: true }));
 export const httpMatchSchema = obj({
   name: field(str()),
   uri: field(stringMatch(['exact', 'prefix'])),
-  method: field(stringMatch(['exact'])),
+  method: field(stringMatch(['exact', 'prefix'])),
   headers: field(mapOf(stringMatch(['exact', 'prefix'], true), { keyRule: checkHeaderName, expected: 'a map of header matches' })),
   ignoreUriCase: field(bool()),
-  scheme: unsupported(anyStringMatch),
-  authority: unsupported(anyStringMatch),
-  withoutHeaders: unsupported(mapOf(anyHeaderMatch, { keyRule: checkHeaderName, expected: 'a map of header matches' })),
-  queryParams: unsupported(mapOf(anyStringMatch, { expected: 'a map of string matches' })),
-  port: unsupported(int({ min: 1, max: 65535 })),
-  sourceLabels: unsupported(labelMap),
-  sourceNamespace: unsupported(str({ rule: checkDns1123Label })),
-  gateways: unsupported(gatewayList()),
+  scheme: field(stringMatch(['exact', 'prefix'])),
+  authority: field(stringMatch(['exact', 'prefix'])),
+  withoutHeaders: field(mapOf(stringMatch(['exact', 'prefix'], true), { keyRule: checkHeaderName, expected: 'a map of header matches' })),
+  queryParams: field(mapOf(stringMatch(['exact', 'prefix']), { expected: 'a map of string matches' })),
+  port: field(int({ min: 1, max: 65535 }), 'the rule applies only on that port (gateway server port or service port)'),
+  sourceLabels: field(labelMap, 'the rule applies only to sidecars of workloads with these labels'),
+  sourceNamespace: field(str({ rule: checkDns1123Label }), 'the rule applies only to sidecars in that namespace'),
+  gateways: field(gatewayList(), 'the rule applies only to those gateways (or mesh)'),
   statPrefix: unsupported(str()),
 });
 
