@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RouteConfiguration } from '../../xds/resources.js';
+import { ConfigError } from '../config/durations.js';
+import { compileRouteConfiguration } from './route-table.js';
+
+const route = (cluster: string) => [{ match: { prefix: '/' }, route: { cluster } }];
+
+const rc: RouteConfiguration = {
+  name: 'r',
+  virtualHosts: [
+    { name: 'exact', domains: ['api.example.com'], routes: route('exact') },
+    { name: 'suffix-long', domains: ['*.dev.example.com'], routes: route('suffix-long') },
+    { name: 'suffix', domains: ['*.example.com'], routes: route('suffix') },
+    { name: 'dash', domains: ['*-bar.example.org'], routes: route('dash') },
+    { name: 'prefix', domains: ['api.*'], routes: route('prefix') },
+    { name: 'port', domains: ['shop.example.net:*'], routes: route('port') },
+    { name: 'star', domains: ['*'], routes: route('star') },
+  ],
+};
+const table = compileRouteConfiguration(rc);
+
+for (const [host, vhost] of [
+  ['api.example.com', 'exact'],
+  ['API.Example.COM', 'exact'],
+  ['a.dev.example.com', 'suffix-long'],
+  ['dev.example.com', 'suffix'],
+  ['x.y.example.com', 'suffix'],
+  ['foo-bar.example.org', 'dash'],
+  ['api.other.io', 'prefix'],
+  ['shop.example.net:8080', 'port'],
+  ['shop.example.net', 'star'],
+  ['example.com', 'star'],
+  ['-bar.example.org', 'star'],
+] as const) {
+  test(`domain search (Envoy order): ${host} → ${vhost}`, () => {
+    assert.equal(table.findVirtualHost(host)?.name, vhost);
+  });
+}
+
+test('without a * virtual host an unknown authority finds nothing', () => {
+  const t = compileRouteConfiguration({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: route('a') }] });
+  assert.equal(t.findVirtualHost('b.com'), undefined);
+});
+
+test('routes: first match wins; prefix sees the query, exact and separated prefix do not', () => {
+  const t = compileRouteConfiguration({
+    name: 'r',
+    virtualHosts: [{
+      name: 'v',
+      domains: ['*'],
+      routes: [
+        { name: 'exact', match: { path: '/login' }, route: { cluster: 'a' } },
+        { name: 'query-prefix', match: { prefix: '/search?q=' }, route: { cluster: 'b' } },
+        { name: 'seg', match: { pathSeparatedPrefix: '/foo' }, route: { cluster: 'c' } },
+        { name: 'ci', match: { prefix: '/CASE', caseSensitive: false }, route: { cluster: 'd' } },
+        { name: 'hdr', match: { prefix: '/h', headers: [{ name: 'x-user', stringMatch: { exact: 'jason' } }, { name: 'x-debug', presentMatch: true, invertMatch: true }] }, route: { cluster: 'e' } },
+        { name: 'qp', match: { prefix: '/q', queryParameters: [{ name: 'v', stringMatch: { prefix: '2' } }] }, route: { cluster: 'f' } },
+        { name: 'catch', match: { prefix: '/' }, route: { cluster: 'z' } },
+      ],
+    }],
+  });
+  const m = (full: string, headers: Record<string, string> = {}) => {
+    const qi = full.indexOf('?');
+    return t.match('x', full, qi < 0 ? full : full.slice(0, qi), qi < 0 ? '' : full.slice(qi + 1), (n) => headers[n])?.route.name;
+  };
+  assert.equal(m('/login'), 'exact');
+  assert.equal(m('/login?next=/'), 'exact');
+  assert.equal(m('/login/x'), 'catch');
+  assert.equal(m('/search?q=strait'), 'query-prefix');
+  assert.equal(m('/foo'), 'seg');
+  assert.equal(m('/foo/bar'), 'seg');
+  assert.equal(m('/foobar'), 'catch');
+  assert.equal(m('/case/x'), 'ci');
+  assert.equal(m('/h', { 'x-user': 'jason' }), 'hdr');
+  assert.equal(m('/h', { 'x-user': 'jason', 'x-debug': '1' }), 'catch');
+  assert.equal(m('/h', { 'x-user': 'bob' }), 'catch');
+  assert.equal(m('/q?v=2.1'), 'qp');
+  assert.equal(m('/q?v=1'), 'catch');
+});
+
+test('invalid route configurations are rejected with the reason', () => {
+  const bad = (r: RouteConfiguration, re: RegExp) => assert.throws(() => compileRouteConfiguration(r), (e: Error) => e instanceof ConfigError && re.test(e.message));
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['x.com'], routes: route('a') }, { name: 'b', domains: ['X.com'], routes: route('b') }] }, /appears in two virtual hosts/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.*.com'], routes: route('a') }] }, /wildcard in the middle/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/', path: '/' }, route: { cluster: 'a' } }] }] }, /exactly one of/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' } }] }] }, /needs an action/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a', timeout: 'soon' } }] }] }, /invalid duration/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { safeRegex: { regex: '.*' } }, route: { cluster: 'a' } }] }] }, /regex/);
+});
+
+test('route timeouts: unset is Envoy\'s 15 s, "0s" disables', () => {
+  const t = compileRouteConfiguration({
+    name: 'r',
+    virtualHosts: [{ name: 'a', domains: ['*'], routes: [{ name: 'd', match: { prefix: '/d' }, route: { cluster: 'a' } }, { name: 'z', match: { prefix: '/' }, route: { cluster: 'a', timeout: '0s' } }] }],
+  });
+  assert.equal(t.match('x', '/d', '/d', '', () => undefined)?.route.timeoutMs, 15_000);
+  assert.equal(t.match('x', '/z', '/z', '', () => undefined)?.route.timeoutMs, 0);
+});
