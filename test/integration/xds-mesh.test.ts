@@ -152,3 +152,40 @@ spec:
     blocker.close();
   }
 });
+
+test('when the control plane goes away the proxy keeps serving, and it resyncs when it returns', async () => {
+  const s = store(yaml(upstream.port, 80, 'store.example.com'));
+  const registry = registryFor(s);
+  const cp2 = new ControlPlane({ clock: systemClock, log: () => undefined, debounceMs: 10 });
+  const port = await cp2.listen('127.0.0.1', 0);
+  cp2.update({ store: s, registry });
+  const p2 = new Proxy({
+    bootstrap: {
+      node: { id: 'router~127.0.0.1~gw-1.istio-system~istio-system.svc.cluster.local', metadata: { LABELS: DEFAULT_GATEWAY.labels, NAMESPACE: 'istio-system', NAME: 'gw-1' } },
+      dynamicResources: { adsServer: `127.0.0.1:${port}` },
+    },
+    addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
+    accessLogTarget: 'off',
+    clock: systemClock,
+    random: seededRandom(5),
+    log: () => undefined,
+  });
+  let cp3: ControlPlane | undefined;
+  try {
+    await p2.start();
+    await eventually(() => p2.ready(), 'the second proxy to be ready');
+    const url = `http://127.0.0.1:${p2.listeners.list()[0]!.port}/api/x`;
+    await cp2.close();
+    await eventually(() => p2.xdsStatus()?.connected === false, 'the proxy to notice the control plane is gone');
+    assert.equal((await request(url, { headers: { host: 'store.example.com' } })).status, 200);
+    // A new control plane on the same port, with a changed config: the proxy reconnects and applies it.
+    cp3 = new ControlPlane({ clock: systemClock, log: () => undefined, debounceMs: 10 });
+    await cp3.listen('127.0.0.1', port);
+    const s3 = store(yaml(upstream.port, 80, 'later.example.com'));
+    cp3.update({ store: s3, registry: registryFor(s3) });
+    await eventually(async () => (await request(url, { headers: { host: 'later.example.com' } })).status === 200, 'the proxy to resync with the new control plane', 20_000);
+  } finally {
+    await p2.stop();
+    await cp3?.close();
+  }
+});
