@@ -33,7 +33,8 @@ export function servicesFromConfig(store: ConfigStore, domainSuffix: string, gat
     const ports = new Set<number>();
     for (const g of store.list('Gateway')) {
       const sel = g.spec.selector;
-      if (!Object.keys(sel).length || !Object.entries(sel).every(([k, v]) => gateway.labels[k] === v)) continue;
+      // A Gateway without a selector applies to every gateway (Istio).
+      if (!Object.entries(sel).every(([k, v]) => gateway.labels[k] === v)) continue;
       for (const s of g.spec.servers) ports.add(s.port.number);
     }
     services.push({

@@ -184,14 +184,12 @@ run([
     config: gateway(['a.example.com', 'b.example.com']) + vs('any', 'default', ['*'], ['web']),
     call: { authority: 'b.example.com' },
     want: { virtualHost: 'b.example.com:80', cluster: BACKEND },
-    todo: 'generator bug: boundHost returns only the first intersecting server host; see report',
   },
   {
     name: 'IG-03 VirtualService host *.example.com on server hosts [a.example.com, b.example.com] serves b.example.com too',
     config: gateway(['a.example.com', 'b.example.com']) + vs('wild', 'default', ['*.example.com'], ['web']),
     call: { authority: 'b.example.com' },
     want: { virtualHost: 'b.example.com:80', cluster: BACKEND },
-    todo: 'generator bug: boundHost returns only the first intersecting server host; see report',
   },
   {
     name: 'IG-03 "prod/*" binds a VirtualService in namespace prod (short destination resolved in prod)',
@@ -279,7 +277,6 @@ run([
     ` + vs('shop', 'default', ['shop.example.com'], ['web']),
     call: { authority: 'shop.example.com' },
     want: { listener: '0.0.0.0_8080', cluster: BACKEND },
-    todo: 'bug: an empty selector selects nothing in gatewaysForProxy (generator) and servicesFromConfig (registry); see report',
   },
   {
     name: 'VS-02 a VirtualService bound to a Gateway that selects other proxies is not served here (NR)',
@@ -371,7 +368,6 @@ run([
     config: gateway(['*.example.com']) + vs('dev', 'default', ['*.example.com'], ['web']),
     call: { authority: 'dev.example.com:8080' },
     want: { virtualHost: '*.example.com:80', cluster: BACKEND },
-    todo: 'generator bug: domain "*.example.com:*" has two wildcards and matches nothing (in Envoy either); see report',
   },
   {
     name: 'servers on ports 80 and 8080 both bind listener 8080 and still compile into one valid route table',
@@ -390,7 +386,6 @@ run([
     ` + vs('shop', 'default', ['shop.example.com'], ['web']),
     call: { authority: 'shop.example.com' },
     want: { error: undefined, cluster: BACKEND },
-    todo: 'generator bug: two virtual hosts (shop.example.com:80, shop.example.com:8080) with the same domains in http.8080; the proxy NACKs; see report',
   },
 ]);
 
@@ -548,7 +543,6 @@ run([
     `),
     call: { authority: 'shop.example.com' },
     want: { weightedClusters: [{ name: BACKEND, weight: 100 }, { name: CANARY, weight: 0 }] },
-    todo: 'generator bug: a missing weight becomes 100 (http-routes.ts routeAction), the loader says 0; see report',
   },
   {
     name: 'VS-12 destination port defaults to the service\'s only port (reviews → 9080)',

@@ -2,7 +2,7 @@
 // Gateways that select it, each with route configuration `http.<port>` whose virtual hosts are
 // the hosts of the VirtualServices bound to those servers (IG-03 binding rules).
 
-import type { GatewayResource, GatewayServer } from '../../config/types.js';
+import type { GatewayResource, GatewayServer, VirtualServiceResource } from '../../config/types.js';
 import { selects } from '../../registry/registry.js';
 import type { Listener, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
@@ -17,7 +17,8 @@ interface BoundServer {
 }
 
 export function gatewaysForProxy(snapshot: MeshSnapshot, proxy: ProxyNode): GatewayResource[] {
-  return snapshot.gateways.filter((g) => selects(g.spec.selector, proxy.labels));
+  // IG-01: a Gateway without a selector applies to every gateway proxy (Istio).
+  return snapshot.gateways.filter((g) => Object.keys(g.spec.selector).length === 0 || selects(g.spec.selector, proxy.labels));
 }
 
 /** The port a gateway server is bound on: the gateway Service's targetPort for it, else itself. */
@@ -57,40 +58,63 @@ export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
 export function gatewayRoutes(snapshot: MeshSnapshot, proxy: ProxyNode): RouteConfiguration[] {
   const out: RouteConfiguration[] = [];
   for (const [port, servers] of [...serversByPort(snapshot, proxy)].sort(([a], [b]) => a - b)) {
-    const vhosts = new Map<string, VirtualHost>();
+    // One virtual host per host on this listener, whichever server port (80, 8080, ...) brought
+    // it here: domains must be unique in a route configuration.
+    const vhosts = new Map<string, { vh: VirtualHost; merged: Set<VirtualServiceResource> }>();
     for (const { gateway, server } of servers) {
       const gwKey = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
       for (const vs of snapshot.virtualServicesByGateway.get(gwKey) ?? []) {
         for (const vsHost of vs.spec.hosts) {
-          const host = boundHost(vsHost, vs.metadata.namespace, server, gateway.metadata.namespace);
-          if (!host) continue;
-          const name = `${host}:${server.port.number}`;
-          let vh = vhosts.get(name);
-          if (!vh) vhosts.set(name, (vh = { name, domains: host === '*' ? ['*'] : [host, `${host}:*`], routes: [] }));
-          // Several VirtualServices for one host on one gateway are merged in load order (Istio).
-          vh.routes.push(...translateHttpRules(snapshot, vs, { proxy, gateway: gwKey, port: server.port.number }));
+          for (const host of boundHosts(vsHost, vs.metadata.namespace, server, gateway.metadata.namespace)) {
+            let entry = vhosts.get(host);
+            if (!entry) vhosts.set(host, (entry = { vh: { name: `${host}:${server.port.number}`, domains: gatewayDomains(host, server.port.number, port), routes: [] }, merged: new Set() }));
+            // Several VirtualServices for one host on one gateway are merged in load order (Istio);
+            // one reaching the host through several servers or hosts is merged once.
+            if (entry.merged.has(vs)) continue;
+            entry.merged.add(vs);
+            entry.vh.routes.push(...translateHttpRules(snapshot, vs, { proxy, gateway: gwKey, port: server.port.number }));
+          }
         }
       }
     }
-    out.push({ name: gatewayRouteName(port), virtualHosts: [...vhosts.values()], validateClusters: false });
+    out.push({ name: gatewayRouteName(port), virtualHosts: [...vhosts.values()].map((e) => e.vh), validateClusters: false });
   }
   return out;
 }
 
 /**
- * IG-03: a VirtualService host binds to a server host `[ns/]dnsName` when the namespaces agree
- * and the names intersect; the result is the more specific of the two names.
+ * Domains of a gateway virtual host: the host, and the host with a port. `host:*` works for an
+ * exact host (a prefix wildcard), but `*.example.com:*` would hold two wildcards and match
+ * nothing, so a wildcard host lists the ports a client can write: the server port and the port
+ * the gateway binds it on.
  */
-export function boundHost(vsHost: string, vsNamespace: string, server: GatewayServer, gatewayNamespace: string): string | undefined {
+export function gatewayDomains(host: string, serverPort: number, bindPort: number): string[] {
+  if (host === '*') return ['*'];
+  if (!host.startsWith('*')) return [host, `${host}:*`];
+  return [host, ...new Set([`${host}:${serverPort}`, `${host}:${bindPort}`])];
+}
+
+/**
+ * IG-03: a VirtualService host binds to a server host `[ns/]dnsName` when the namespaces agree
+ * and the names intersect; each result is the more specific of the two names. A VirtualService
+ * host `*` (or `*.example.com`) on a server with several hosts binds to each of them.
+ */
+export function boundHosts(vsHost: string, vsNamespace: string, server: GatewayServer, gatewayNamespace: string): string[] {
+  const out = new Set<string>();
   for (const raw of server.hosts) {
     const slash = raw.indexOf('/');
     const ns = slash >= 0 ? raw.slice(0, slash) : '*';
     const dns = slash >= 0 ? raw.slice(slash + 1) : raw;
     if (ns !== '*' && (ns === '.' ? gatewayNamespace : ns) !== vsNamespace) continue;
     const h = hostIntersection(vsHost.toLowerCase(), dns.toLowerCase());
-    if (h) return h;
+    if (h) out.add(h);
   }
-  return undefined;
+  return [...out];
+}
+
+/** The first host of boundHosts, or undefined when the VirtualService host does not bind. */
+export function boundHost(vsHost: string, vsNamespace: string, server: GatewayServer, gatewayNamespace: string): string | undefined {
+  return boundHosts(vsHost, vsNamespace, server, gatewayNamespace)[0];
 }
 
 export function hostIntersection(a: string, b: string): string | undefined {

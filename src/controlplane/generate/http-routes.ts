@@ -52,7 +52,8 @@ function routeAction(snapshot: MeshSnapshot, vs: VirtualServiceResource, rule: H
     const host = snapshot.resolveHost(d.destination.host, vs.metadata.namespace);
     const svc = snapshot.servicesByHost.get(host);
     const port = d.destination.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0]!.port : contextPort);
-    return { name: outboundClusterName(port, d.destination.subset ?? '', host), weight: d.weight ?? 100 };
+    // VS-12: a lone destination takes everything; among several, a missing weight is 0.
+    return { name: outboundClusterName(port, d.destination.subset ?? '', host), weight: d.weight ?? (rule.route.length === 1 ? 100 : 0) };
   });
   // Istio disables the route timeout unless the VirtualService sets one (VS-16).
   if (clusters.length === 1) return { cluster: clusters[0]!.name, timeout: '0s' };

@@ -13,21 +13,24 @@ import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress } from './common.js';
 import { translateHttpRules } from './http-routes.js';
-import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_OUTBOUND } from './names.js';
+import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
 
 /** The ports this sidecar serves inbound: service target ports and declared container ports. */
 export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): { port: number; service?: MeshService }[] {
   const w = snapshot.workloadsByName.get(`${proxy.namespace}/${proxy.podName}`);
   if (!w) return [];
   const ports = new Map<number, MeshService | undefined>();
-  for (const s of snapshot.servicesOf(w)) {
+  // By hostname, so which Service names a shared port does not depend on manifest order.
+  const services = [...snapshot.servicesOf(w)].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+  for (const s of services) {
     for (const sp of s.ports) {
       if (!isHttpProtocol(sp.protocol)) continue;
       const p = resolveTargetPort(sp, w);
-      if (p !== undefined && !ports.has(p)) ports.set(p, s);
+      if (p !== undefined && !PROXY_PORTS.has(p) && !ports.has(p)) ports.set(p, s);
     }
   }
-  for (const cp of w.ports) if (!ports.has(cp.port)) ports.set(cp.port, undefined);
+  // The proxy's own ports (§2.13) are never inbound ports: 15001 would clash with virtualOutbound.
+  for (const cp of w.ports) if (!PROXY_PORTS.has(cp.port) && !ports.has(cp.port)) ports.set(cp.port, undefined);
   return [...ports].sort(([a], [b]) => a - b).map(([port, service]) => ({ port, service }));
 }
 
