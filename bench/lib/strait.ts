@@ -1,0 +1,72 @@
+// The Strait gateway under test: a static bootstrap (one listener, one route `/` to a STATIC
+// cluster holding the origin), started as `node dist/cli/main.js proxy --bootstrap <file>
+// --access-log off`. The listener binds port 0; its port is read from the proxy's ready line.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Bootstrap, HttpConnectionManager } from '../../src/xds/resources.js';
+import { HOST, waitUntilAnswering } from './net.js';
+import { spawnManaged, type Managed } from './processes.js';
+
+/** The built CLI (`npm run bench` builds first). */
+export const STRAIT_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export function straitBootstrap(originPort: number): Bootstrap {
+  const hcm: HttpConnectionManager = {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    statPrefix: 'bench',
+    useRemoteAddress: true,
+    routeConfig: {
+      name: 'bench',
+      virtualHosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'origin', timeout: '0s' } }] }],
+    },
+    httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+  };
+  return {
+    node: { id: 'router~127.0.0.1~bench-gw.default~default.svc.cluster.local' },
+    admin: { address: { socketAddress: { address: HOST, portValue: 0 } } },
+    staticResources: {
+      listeners: [
+        {
+          name: 'bench',
+          address: { socketAddress: { address: HOST, portValue: 0 } },
+          filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: { ...hcm } }] }],
+        },
+      ],
+      clusters: [
+        {
+          name: 'origin',
+          type: 'STATIC',
+          connectTimeout: '1s',
+          loadAssignment: {
+            clusterName: 'origin',
+            endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: HOST, portValue: originPort } } } }] }],
+          },
+        },
+      ],
+    },
+  };
+}
+
+export interface StraitProcess {
+  proc: Managed;
+  port: number;
+}
+
+/** Writes the bootstrap, starts the proxy, waits for its listener line and a first answer. */
+export async function startStrait(dir: string, originPort: number, cpu: string | undefined): Promise<StraitProcess> {
+  if (!fs.existsSync(STRAIT_MAIN)) throw new Error(`${STRAIT_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
+  const bootstrapPath = path.join(dir, 'strait-bootstrap.json');
+  fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort), null, 2));
+  const proc = spawnManaged({
+    name: 'strait',
+    command: process.execPath,
+    args: [STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off'],
+    cpu,
+  });
+  const m = await proc.waitForLine(/strait proxy: listener bench on ([\d.]+):(\d+)/, 15_000);
+  const port = Number(m[2]);
+  await waitUntilAnswering(`http://${HOST}:${port}/`, proc);
+  return { proc, port };
+}
