@@ -200,13 +200,74 @@ export interface VirtualServiceResource extends ResourceBase<'VirtualService'> {
   };
 }
 
+// ---- networking.k8s.io/v1 ----------------------------------------------------------------------
+
+export interface IngressServiceBackend {
+  readonly name: string;
+  /** Exactly one of number or name (ING-14). */
+  readonly port: { readonly number?: number; readonly name?: string };
+}
+
+export interface IngressBackend {
+  /** Absent when the backend is a `resource` reference (ING-15), which Strait does not serve. */
+  readonly service?: IngressServiceBackend;
+  readonly resource?: { readonly apiGroup?: string; readonly kind: string; readonly name: string };
+}
+
+export type IngressPathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+
+export interface IngressPath {
+  /** Starts with '/'; defaults to '/' when omitted (only legal for ImplementationSpecific). */
+  readonly path: string;
+  readonly pathType: IngressPathType;
+  readonly backend: IngressBackend;
+  /** Path of this entry inside the Ingress, for diagnostics. */
+  readonly at: FieldPath;
+}
+
+export interface IngressRule {
+  /** Absent: the rule applies to every host (ING-07). Lower-cased, no port. */
+  readonly host?: string;
+  readonly paths: readonly IngressPath[];
+  readonly at: FieldPath;
+}
+
+export interface IngressTLS {
+  /** Absent or empty: the load balancer's wildcard host (ING-16). */
+  readonly hosts: readonly string[];
+  readonly secretName?: string;
+  readonly at: FieldPath;
+}
+
+export interface IngressResource extends ResourceBase<'Ingress'> {
+  readonly spec: {
+    readonly ingressClassName?: string;
+    readonly defaultBackend?: IngressBackend;
+    readonly rules: readonly IngressRule[];
+    readonly tls: readonly IngressTLS[];
+  };
+}
+
+/** Cluster-scoped: metadata.namespace is ''. */
+export interface IngressClassResource extends ResourceBase<'IngressClass'> {
+  readonly spec: {
+    /** e.g. `strait.dev/ingress-controller` (ING-19). */
+    readonly controller: string;
+    readonly parameters?: Readonly<Record<string, unknown>>;
+  };
+  /** True when annotated `ingressclass.kubernetes.io/is-default-class: "true"` (ING-02). */
+  readonly isDefault: boolean;
+}
+
 export type ConfigResource =
   | NamespaceResource
   | ServiceResource
   | DeploymentResource
   | SecretResource
   | GatewayResource
-  | VirtualServiceResource;
+  | VirtualServiceResource
+  | IngressResource
+  | IngressClassResource;
 
 export type ConfigKind = ConfigResource['kind'];
 
