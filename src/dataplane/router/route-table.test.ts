@@ -56,6 +56,8 @@ test('routes: first match wins; prefix sees the query, exact and separated prefi
         { name: 'ci', match: { prefix: '/CASE', caseSensitive: false }, route: { cluster: 'd' } },
         { name: 'hdr', match: { prefix: '/h', headers: [{ name: 'x-user', stringMatch: { exact: 'jason' } }, { name: 'x-debug', presentMatch: true, invertMatch: true }] }, route: { cluster: 'e' } },
         { name: 'qp', match: { prefix: '/q', queryParameters: [{ name: 'v', stringMatch: { prefix: '2' } }] }, route: { cluster: 'f' } },
+        { name: 're', match: { safeRegex: { regex: '/v[0-9]+/items' } }, route: { cluster: 'g' } },
+        { name: 'host-re', match: { prefix: '/r', headers: [{ name: ':authority', stringMatch: { safeRegex: { regex: '[^.]+\\.foo\\.com(:[0-9]+)?' } } }] }, route: { cluster: 'h' } },
         { name: 'catch', match: { prefix: '/' }, route: { cluster: 'z' } },
       ],
     }],
@@ -77,6 +79,10 @@ test('routes: first match wins; prefix sees the query, exact and separated prefi
   assert.equal(m('/h', { 'x-user': 'bob' }), 'catch');
   assert.equal(m('/q?v=2.1'), 'qp');
   assert.equal(m('/q?v=1'), 'catch');
+  assert.equal(m('/v2/items?x=1'), 're');
+  assert.equal(m('/v2/items/x'), 'catch');
+  assert.equal(m('/r', { ':authority': 'a.foo.com:8080' }), 'host-re');
+  assert.equal(m('/r', { ':authority': 'a.b.foo.com' }), 'catch');
 });
 
 test('invalid route configurations are rejected with the reason', () => {
@@ -86,7 +92,7 @@ test('invalid route configurations are rejected with the reason', () => {
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/', path: '/' }, route: { cluster: 'a' } }] }] }, /exactly one of/);
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' } }] }] }, /needs an action/);
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a', timeout: 'soon' } }] }] }, /invalid duration/);
-  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { safeRegex: { regex: '.*' } }, route: { cluster: 'a' } }] }] }, /regex/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { safeRegex: { regex: '(a)\\1' } }, route: { cluster: 'a' } }] }] }, /invalid regex/);
 });
 
 test('route timeouts: unset is Envoy\'s 15 s, "0s" disables', () => {

@@ -5,6 +5,7 @@
 // route this module cannot compile rejects the whole configuration (the proxy NACKs it).
 
 import type { HeaderMatcher, QueryParameterMatcher, Route, RouteConfiguration, StringMatcher, VirtualHost } from '../../xds/resources.js';
+import { compileFullMatch, RegexError } from '../../common/re2.js';
 import { ConfigError, parseDurationMs } from '../config/durations.js';
 
 export type HeaderLookup = (name: string) => string | undefined;
@@ -164,7 +165,10 @@ function compileMatch(at: string, m: NonNullable<Route['match']>): Matcher {
       return n === prefix || (n.startsWith(prefix) && (prefix === '/' || n.charCodeAt(prefix.length) === 47 /* / */));
     };
   } else {
-    throw new RouteConfigError(`${at}: regex path matching is not supported yet`);
+    const re = regex(at, m.safeRegex!.regex);
+    // Envoy applies safe_regex to the path without its query string; case flags go in the
+    // pattern ((?i)), as in Envoy.
+    pathMatch = (_full, p) => re(p);
   }
   const headers = (m.headers ?? []).map((h) => compileHeaderMatcher(at, h));
   const params = (m.queryParameters ?? []).map((q) => compileQueryMatcher(at, q));
@@ -199,7 +203,10 @@ export function compileStringMatcher(at: string, sm: StringMatcher): (v: string)
     const e = n(sm.contains);
     return (v) => n(v).includes(e);
   }
-  if (sm.safeRegex) throw new RouteConfigError(`${at}: regex string matching is not supported yet`);
+  if (sm.safeRegex) {
+    const re = regex(at, sm.safeRegex.regex);
+    return ic ? (v) => re(v.toLowerCase()) : re;
+  }
   throw new RouteConfigError(`${at}: empty string matcher`);
 }
 
@@ -228,4 +235,13 @@ function compileQueryMatcher(at: string, qm: QueryParameterMatcher): (q: URLSear
     };
   }
   return (q) => q.has(qm.name);
+}
+
+function regex(at: string, pattern: string): (s: string) => boolean {
+  try {
+    return compileFullMatch(pattern);
+  } catch (e) {
+    if (e instanceof RegexError) throw new RouteConfigError(`${at}: ${e.message}`);
+    throw e;
+  }
 }
