@@ -12,8 +12,9 @@ import type { Gauge } from '../telemetry/stats/stats.js';
 import { AdsClient } from '../xds/ads-client.js';
 import { normalizeResource } from '../xds/codec.js';
 import { TYPE_URL } from '../xds/resources.js';
-import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager, Listener, RouteConfiguration, TypeUrl, XdsResource } from '../xds/resources.js';
-import { compileConfig, EMPTY_RESOURCES } from './config/compile.js';
+import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager, Listener, RouteConfiguration, Secret, TypeUrl, XdsResource } from '../xds/resources.js';
+import { compileConfig, EMPTY_RESOURCES, sdsNames } from './config/compile.js';
+import { TlsContextCache } from './tls/tls-context.js';
 import type { AddressMap, ResourceSet } from './config/compile.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
@@ -49,6 +50,7 @@ export class Proxy {
   private readonly updatesRejected;
   private readonly updatesAccepted;
   private haveEds = false;
+  private readonly tlsCache = new TlsContextCache();
 
   constructor(readonly opts: ProxyOptions) {
     this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses);
@@ -101,6 +103,7 @@ export class Proxy {
     if (!got(TYPE_URL.listener) || !got(TYPE_URL.cluster)) return false;
     if (rdsNames(this.resources.listeners).some((n) => !this.resources.routes.has(n))) return false;
     if (edsNames(this.resources.clusters).length > 0 && !this.haveEds) return false;
+    if (sdsNames(this.resources.listeners).some((n) => !this.resources.secrets.has(n))) return false;
     return true;
   }
 
@@ -141,6 +144,14 @@ export class Proxy {
           next = { ...cur, endpoints };
           break;
         }
+        case TYPE_URL.secret: {
+          const secrets = new Map(cur.secrets);
+          for (const sec of resources as Secret[]) secrets.set(sec.name, sec);
+          const wanted = new Set(sdsNames(cur.listeners));
+          for (const n of secrets.keys()) if (!wanted.has(n)) secrets.delete(n);
+          next = { ...cur, secrets };
+          break;
+        }
         default:
           throw new Error(`type ${typeUrl} is not supported by this proxy`);
       }
@@ -156,7 +167,10 @@ export class Proxy {
       this.typeState.set(typeUrl, { version, lastUpdated: this.opts.clock.now(), rejected: null });
       if (typeUrl === TYPE_URL.endpoint) this.haveEds = true;
       // Subscribe to what the accepted listeners and clusters refer to.
-      if (typeUrl === TYPE_URL.listener) this.ads?.setSubscription(TYPE_URL.route, rdsNames(next.listeners));
+      if (typeUrl === TYPE_URL.listener) {
+        this.ads?.setSubscription(TYPE_URL.route, rdsNames(next.listeners));
+        this.ads?.setSubscription(TYPE_URL.secret, sdsNames(next.listeners));
+      }
       if (typeUrl === TYPE_URL.cluster) this.ads?.setSubscription(TYPE_URL.endpoint, edsNames(next.clusters));
     };
     const p = this.chain.then(run);
@@ -165,11 +179,12 @@ export class Proxy {
   }
 
   private async apply(next: ResourceSet): Promise<void> {
-    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses);
-    for (const l of compiled.listeners) for (const log of l.hcm.accessLogs) log.sink = this.sinkFor(log.path);
+    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses, this.tlsCache);
+    for (const l of compiled.listeners) for (const c of l.chains) for (const log of c.hcm.accessLogs) log.sink = this.sinkFor(log.path);
     const prepared = await this.listeners.prepare(compiled.listeners);
     this.clusters.commit(compiled.clusters);
     this.listeners.commit(prepared);
+    this.tlsCache.sweep();
     this.resources = next;
   }
 

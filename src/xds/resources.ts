@@ -21,6 +21,8 @@ export const PUSH_ORDER: readonly TypeUrl[] = [TYPE_URL.cluster, TYPE_URL.endpoi
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 export const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
@@ -57,8 +59,52 @@ export interface Filter {
   typedConfig: TypedConfig;
 }
 
+export interface FilterChainMatch {
+  /** SNI names, exact or `*.suffix` wildcards (Envoy's server_names). */
+  serverNames?: string[];
+  transportProtocol?: string;
+}
+
+/** Envoy's DataSource. */
+export interface DataSource {
+  inlineString?: string;
+  filename?: string;
+}
+
+export interface TlsCertificate {
+  certificateChain: DataSource;
+  privateKey: DataSource;
+}
+
+export interface SdsSecretConfig {
+  name: string;
+  sdsConfig?: { ads: Record<string, never>; resourceApiVersion?: 'V3' };
+}
+
+export type TlsVersion = 'TLS_AUTO' | 'TLSv1_0' | 'TLSv1_1' | 'TLSv1_2' | 'TLSv1_3';
+
+export interface CommonTlsContext {
+  tlsParams?: { tlsMinimumProtocolVersion?: TlsVersion; tlsMaximumProtocolVersion?: TlsVersion; cipherSuites?: string[]; ecdhCurves?: string[] };
+  tlsCertificates?: TlsCertificate[];
+  tlsCertificateSdsSecretConfigs?: SdsSecretConfig[];
+  alpnProtocols?: string[];
+}
+
+export interface DownstreamTlsContext {
+  '@type': typeof DOWNSTREAM_TLS_TYPE;
+  commonTlsContext: CommonTlsContext;
+  requireClientCertificate?: boolean;
+}
+
+export interface TransportSocket {
+  name: string;
+  typedConfig: DownstreamTlsContext;
+}
+
 export interface FilterChain {
   name?: string;
+  filterChainMatch?: FilterChainMatch;
+  transportSocket?: TransportSocket;
   filters: Filter[];
 }
 
@@ -210,12 +256,19 @@ export interface Cluster {
   metadata?: Metadata;
 }
 
-export type XdsResource = Listener | RouteConfiguration | Cluster | ClusterLoadAssignment;
+/** SDS Secret (envoy.extensions.transport_sockets.tls.v3.Secret). */
+export interface Secret {
+  name: string;
+  tlsCertificate?: TlsCertificate;
+  validationContext?: { trustedCa?: DataSource };
+}
+
+export type XdsResource = Listener | RouteConfiguration | Cluster | ClusterLoadAssignment | Secret;
 
 /** Name of an xDS resource of any type. */
 export function resourceName(typeUrl: TypeUrl, r: XdsResource): string {
   if (typeUrl === TYPE_URL.endpoint) return (r as ClusterLoadAssignment).clusterName;
-  return (r as Listener | RouteConfiguration | Cluster).name;
+  return (r as Listener | RouteConfiguration | Cluster | Secret).name;
 }
 
 // ---- bootstrap (the proxy's static startup file, as Envoy's) -----------------------------------

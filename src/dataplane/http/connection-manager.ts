@@ -76,13 +76,17 @@ export class HttpConnectionManager {
     info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
     info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     info.method = req.method ?? 'GET';
-    info.protocol = `HTTP/${req.httpVersion}`;
+    // HTTP/2 arrives through the compatibility API (TLS listeners): same shape, a few differences.
+    const h2 = req.httpVersionMajor === 2;
+    info.protocol = h2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`;
+    const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+    if (encrypted) info.requestedServerName = (socket as Socket & { servername?: string | false }).servername || '';
 
     const raw = req.rawHeaders;
     const target = req.url ?? '/';
     let fullPath = target;
-    let authority = firstHeader(req.headers.host) ?? '';
-    let scheme = 'http';
+    let authority = (h2 ? firstHeader(req.headers[':authority']) : undefined) ?? firstHeader(req.headers.host) ?? '';
+    let scheme = encrypted ? 'https' : 'http';
     let bad: LocalReply | null = null;
     if (target.charCodeAt(0) !== 47 /* '/' */) {
       const abs = ABSOLUTE_FORM.exec(target);
@@ -112,8 +116,15 @@ export class HttpConnectionManager {
     // Envoy's %REQ(...)% sees the headers after the connection manager's own changes.
     info.requestHeaders = headers;
 
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+    let hasBody: boolean;
+    if (h2) {
+      // An HTTP/2 request without a body ends its stream with the headers.
+      hasBody = !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
+      if (hasBody && req.headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
+    } else {
+      hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+      if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+    }
 
     const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null };
 

@@ -40,6 +40,8 @@ export function forwardableHeaders(raw: readonly string[], skip?: ReadonlySet<st
   const listed = connectionTokens(raw);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    // HTTP/2 pseudo-headers (:method, :path, ...) describe the request line, not headers.
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
     if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name)) || (skip !== undefined && skip.has(name))) continue;
     const value = raw[i + 1]!;
     const prev = out[name];
@@ -47,6 +49,9 @@ export function forwardableHeaders(raw: readonly string[], skip?: ReadonlySet<st
     else if (Array.isArray(prev)) prev.push(value);
     else out[name] = [prev, value];
   }
+  // HTTP/2 may split cookies over several fields; HTTP/1.1 needs one (RFC 9113 §8.2.3).
+  const cookie = out.cookie;
+  if (Array.isArray(cookie)) out.cookie = cookie.join('; ');
   return out;
 }
 

@@ -1,0 +1,82 @@
+// Server-side TLS contexts built from DownstreamTlsContext settings and certificate PEMs. The
+// defaults are Envoy's for servers: TLS 1.2 minimum, AEAD-only cipher suites for TLS 1.2 (TLS 1.3
+// suites are all AEAD), P-256 and X25519 key exchange. SecureContexts are expensive to create
+// (OpenSSL 3, nodejs/node#43128), so they are cached by content: a config push that does not
+// change a certificate reuses its context.
+
+import { createHash } from 'node:crypto';
+import tls from 'node:tls';
+import type { CommonTlsContext, TlsVersion } from '../../xds/resources.js';
+import { ConfigError } from '../config/durations.js';
+
+/** Envoy's default server cipher list for TLS 1.2 (no CBC, no RSA key exchange, no SHA-1). */
+export const DEFAULT_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+];
+
+const VERSIONS: Readonly<Record<TlsVersion, tls.SecureVersion | undefined>> = {
+  TLS_AUTO: undefined,
+  TLSv1_0: 'TLSv1',
+  TLSv1_1: 'TLSv1.1',
+  TLSv1_2: 'TLSv1.2',
+  TLSv1_3: 'TLSv1.3',
+};
+
+export interface CertificatePair {
+  readonly certificateChain: string;
+  readonly privateKey: string;
+}
+
+/** Protocol settings of a context; OpenSSL takes these from the listener, not the SNI context. */
+export interface TlsOptions {
+  readonly minVersion: tls.SecureVersion;
+  readonly maxVersion: tls.SecureVersion;
+  readonly ciphers: string;
+  readonly ecdhCurve: string;
+}
+
+export function tlsOptions(where: string, common: CommonTlsContext): TlsOptions {
+  const params = common.tlsParams ?? {};
+  const minVersion = VERSIONS[params.tlsMinimumProtocolVersion ?? 'TLS_AUTO'] ?? 'TLSv1.2';
+  const maxVersion = VERSIONS[params.tlsMaximumProtocolVersion ?? 'TLS_AUTO'] ?? 'TLSv1.3';
+  if (minVersion === 'TLSv1' || minVersion === 'TLSv1.1') throw new ConfigError(`${where}: TLS versions below 1.2 are not offered`);
+  return {
+    minVersion,
+    maxVersion,
+    ciphers: (params.cipherSuites?.length ? params.cipherSuites : DEFAULT_CIPHERS).join(':'),
+    ecdhCurve: (params.ecdhCurves?.length ? params.ecdhCurves : ['X25519', 'P-256']).join(':'),
+  };
+}
+
+export class TlsContextCache {
+  private cache = new Map<string, tls.SecureContext>();
+  private used = new Set<string>();
+
+  /** Builds (or reuses) a server context; throws ConfigError naming `where` on bad input. */
+  get(where: string, pair: CertificatePair, o: TlsOptions): tls.SecureContext {
+    const { minVersion, maxVersion, ciphers, ecdhCurve: curves } = o;
+    const key = createHash('sha256').update(pair.certificateChain).update('\0').update(pair.privateKey).update('\0').update(`${minVersion}|${maxVersion}|${ciphers}|${curves}`).digest('hex');
+    this.used.add(key);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let ctx: tls.SecureContext;
+    try {
+      ctx = tls.createSecureContext({ cert: pair.certificateChain, key: pair.privateKey, minVersion, maxVersion, ciphers, ecdhCurve: curves, honorCipherOrder: true });
+    } catch (e) {
+      throw new ConfigError(`${where}: cannot use the certificate: ${(e as Error).message}`);
+    }
+    this.cache.set(key, ctx);
+    return ctx;
+  }
+
+  /** Drops contexts the last compile did not use (call after a config is committed). */
+  sweep(): void {
+    for (const k of this.cache.keys()) if (!this.used.has(k)) this.cache.delete(k);
+    this.used = new Set();
+  }
+}
