@@ -1,6 +1,9 @@
 // Kubernetes name rules (DNS-1123 label and subdomain, DNS-1035 label, label keys and values,
-// IANA service names for ports). Each check returns undefined when the value is valid, or the
-// rule in words, so the diagnostic can state the rule the user broke instead of a regex.
+// IANA service names for ports, wildcard subdomains, API path segments, domain-prefixed paths,
+// and IP addresses). Each check returns undefined when the value is valid, or the rule in words,
+// so the diagnostic can state the rule the user broke instead of a regex.
+
+import { isIP } from 'node:net';
 
 const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -59,4 +62,41 @@ export function checkIanaServiceName(v: string): string | undefined {
     return 'an IANA service name: at most 15 lower-case letters, digits and \'-\', with at least one letter, no \'--\', not starting or ending with \'-\'';
   }
   return undefined;
+}
+
+/** A wildcard DNS-1123 subdomain: `*.` then a DNS-1123 subdomain (`*.example.com`). */
+export function checkWildcardDns1123Subdomain(v: string): string | undefined {
+  if (v.length > 253 || !v.startsWith('*.') || checkDns1123Subdomain(v.slice(2)) !== undefined) {
+    return "a wildcard DNS-1123 subdomain: '*.' followed by a DNS-1123 subdomain, such as *.example.com";
+  }
+  return undefined;
+}
+
+const IPV4_SLOPPY_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * True for an IPv4 address (leading zeros allowed, as Go's net.ParseIP in Kubernetes' sloppy mode
+ * reads them) or an IPv6 address. The API server refuses these as Ingress hosts.
+ */
+export function isIpAddress(v: string): boolean {
+  const m = IPV4_SLOPPY_RE.exec(v);
+  if (m) return m.slice(1).every((part) => Number(part) <= 255);
+  return v.includes(':') && isIP(v) === 6;
+}
+
+/** A name that is one segment of an API path (kinds and names of typed references): not `.` or `..`, no `/` or `%`. */
+export function checkPathSegmentName(v: string): string | undefined {
+  if (v === '.' || v === '..' || v.includes('/') || v.includes('%')) return "a name usable as an API path segment: not '.' or '..', and without '/' or '%'";
+  return undefined;
+}
+
+const HTTP_PATH_RE = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
+
+/** A domain-prefixed path such as `acme.io/ingress-controller` (IngressClass controllers). */
+export function checkDomainPrefixedPath(v: string): string | undefined {
+  const rule = "a domain-prefixed path such as acme.io/ingress-controller: a DNS-1123 subdomain, '/', then URL path characters";
+  const slash = v.indexOf('/');
+  if (slash <= 0 || slash === v.length - 1) return rule;
+  if (checkDns1123Subdomain(v.slice(0, slash)) !== undefined) return rule;
+  return HTTP_PATH_RE.test(v.slice(slash + 1)) ? undefined : rule;
 }

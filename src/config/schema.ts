@@ -328,6 +328,11 @@ export interface FieldSpec<T = unknown, S extends FieldStatus = FieldStatus, R e
   readonly schema?: Schema<T>;
   /** Why a field is ignored or not supported yet, or what a supported one defaults to. */
   readonly note?: string;
+  /**
+   * Unsupported fields only: the kind reports this field itself (in a refine hook) with a more
+   * precise warning than the generic `unsupported-field` one, so the walker stays silent.
+   */
+  readonly ownWarning?: boolean;
 }
 
 /** A field Strait implements. */
@@ -345,9 +350,12 @@ export function ignored(why: string): FieldSpec<never, 'ignored', false> {
   return { status: 'ignored', required: false, note: why };
 }
 
-/** A valid field Strait does not implement yet: checked, kept as written, and warned about. */
-export function unsupported<T>(schema: Schema<T>, note?: string): FieldSpec<T, 'unsupported', false> {
-  return { status: 'unsupported', required: false, schema, note };
+/**
+ * A valid field Strait does not implement yet: checked, kept as written, and warned about (by the
+ * walker, or by the kind itself when `ownWarning` is set).
+ */
+export function unsupported<T>(schema: Schema<T>, note?: string, opts: { readonly ownWarning?: boolean } = {}): FieldSpec<T, 'unsupported', false> {
+  return { status: 'unsupported', required: false, schema, note, ...(opts.ownWarning ? { ownWarning: true } : {}) };
 }
 
 export type Fields = Readonly<Record<string, FieldSpec>>;
@@ -397,6 +405,12 @@ export interface ObjectOptions<F extends Fields> {
   /** Cross-field rules; runs only when everything below the object is valid. */
   readonly refine?: (value: ObjectOf<F>, r: Refiner) => void;
   readonly expected?: string;
+  /**
+   * Fields an older API version had here (`serviceName` in an Ingress backend of
+   * networking.k8s.io/v1beta1), each with the fix that says how this version writes it. They are
+   * still unknown fields (errors), but a did-you-mean cannot find a renamed or restructured field.
+   */
+  readonly formerly?: Readonly<Record<string, string>>;
 }
 
 export interface ObjectSchema<F extends Fields> extends Schema<ObjectOf<F>> {
@@ -426,6 +440,11 @@ export function obj<F extends Fields>(fields: F, opts: ObjectOptions<F> = {}): O
         // hasOwn, not `in`: a manifest key such as `constructor` must not find Object.prototype.
         const spec = Object.hasOwn(fields, k) ? fields[k] : undefined;
         if (!spec) {
+          const formerly = opts.formerly && Object.hasOwn(opts.formerly, k) ? opts.formerly[k] : undefined;
+          if (formerly !== undefined) {
+            ctx.error(p, 'unknown-field', `unknown field '${formatPath(p)}' in ${ctx.kind}: it belongs to an older API version`, formerly, 'key');
+            continue;
+          }
           const guess = didYouMean(k, Object.keys(fields));
           const allowed = Object.entries(fields).filter(([, f]) => f.status !== 'ignored').map(([n]) => n);
           ctx.error(
@@ -441,7 +460,7 @@ export function obj<F extends Fields>(fields: F, opts: ObjectOptions<F> = {}): O
         if (value === null || value === undefined || spec.status === 'ignored' || !spec.schema) continue;
         let childState = state;
         if (spec.status === 'unsupported') {
-          if (!state.inUnsupported) {
+          if (!state.inUnsupported && !spec.ownWarning) {
             ctx.warn(
               p,
               'unsupported-field',

@@ -9,6 +9,8 @@ import type { KindDefinition } from './common.js';
 import { configMapKind } from './config-map.js';
 import { deploymentKind } from './deployment.js';
 import { gatewayKind } from './gateway.js';
+import { ingressClassKind } from './ingress-class.js';
+import { ingressKind } from './ingress.js';
 import { namespaceKind } from './namespace.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './service-account.js';
@@ -26,6 +28,8 @@ export const KINDS: readonly KindDefinition[] = [
   configMapKind,
   gatewayKind,
   virtualServiceKind,
+  ingressKind,
+  ingressClassKind,
 ];
 
 export interface FutureKind {
@@ -39,8 +43,6 @@ const gatewayApi = ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v
 
 /** Kinds Strait will implement later: accepted with a warning, never stored. */
 export const FUTURE_KINDS: readonly FutureKind[] = [
-  { kind: 'Ingress', apiVersions: ['networking.k8s.io/v1'] },
-  { kind: 'IngressClass', apiVersions: ['networking.k8s.io/v1'] },
   { kind: 'DestinationRule', apiVersions: istioNetworking },
   { kind: 'ServiceEntry', apiVersions: istioNetworking },
   { kind: 'Sidecar', apiVersions: istioNetworking },

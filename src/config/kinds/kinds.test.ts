@@ -144,9 +144,9 @@ test('Secret: invalid base64 is an error at the value', () => {
   assert.match(diagnostics[0].message, /must be base64/);
 });
 
-test('Secret: kubernetes.io/tls needs tls.crt and tls.key', () => {
+test('Secret: kubernetes.io/tls needs tls.crt and tls.key (and what is there must be PEM)', () => {
   const r = loadObject('Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'x' } });
-  assert.deepEqual(r.codes, ['error:missing-field']);
+  assert.deepEqual(r.codes, ['error:missing-field', 'error:invalid-certificate']);
   assert.match(r.diagnostics[0].message, /tls\.key/);
 });
 

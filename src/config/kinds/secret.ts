@@ -1,10 +1,13 @@
-// v1 Secret: TLS certificates and keys for gateways (later), and data for workloads. `data` is
-// base64 as in the Kubernetes API (decoded here; invalid base64 is an error, as kubectl reports
+// v1 Secret: TLS certificates and keys for Ingresses and gateways, and data for workloads. `data`
+// is base64 as in the Kubernetes API (decoded here; invalid base64 is an error, as kubectl reports
 // it), `stringData` is plain text and wins over `data` for the same key, as the API server does
-// when it merges them.
+// when it merges them. Certificates and keys (tls.crt/tls.key/ca.crt, and Istio's cert/key/cacert)
+// are parsed and matched here, at the key that holds them (certificates.ts).
 
 import { field, ignored, mapOf, str } from '../schema.js';
 import type { SecretResource } from '../types.js';
+import { checkSecretCertificates } from './certificates.js';
+import type { SecretValue } from './certificates.js';
 import { defineKind, resourceSchema } from './common.js';
 
 /** Keys of Secret and ConfigMap data: what may become a file name in a volume. */
@@ -44,10 +47,18 @@ export const secretSchema = resourceSchema(
           if (!keys.has(k)) r.error([v.data ? 'data' : 'type'], 'missing-field', `a kubernetes.io/tls Secret needs the key ${k}`, `add ${k} to data (base64) or stringData (PEM text)`, 'key');
         }
       }
+      const values = new Map<string, SecretValue>();
+      for (const [k, b64] of Object.entries(v.data ?? {})) values.set(k, { text: decodeBase64(b64).toString('utf8'), path: ['data', k] });
+      for (const [k, text] of Object.entries(v.stringData ?? {})) values.set(k, { text, path: ['stringData', k] });
+      // The current time, not an injected clock: validation runs once per load, and a warning
+      // about an expired certificate is about the moment the user reads it.
+      for (const f of checkSecretCertificates(v.type ?? 'Opaque', values, new Date())) {
+        if (f.severity === 'error') r.error(f.path, f.code, f.message, f.fix);
+        else r.warn(f.path, f.code, f.message, f.fix);
+      }
     },
   },
 );
-
 
 export const secretKind = defineKind({
   kind: 'Secret',
