@@ -1,13 +1,34 @@
 // Cross-resource checks over a loaded ConfigStore, in the spirit of `istioctl analyze`: references
-// that point at nothing (namespaces, Services, ports, Gateways) and selectors that select nothing.
-// Each resource is valid on its own by now; these are the mistakes only visible together. A
-// broken reference that makes traffic fail outright is an error, one that may be intended (a
-// Service for pods that come later) is a warning. Every diagnostic points at the offending field
-// through `source.at(path)`.
+// that point at nothing (namespaces, Services, ports, Gateways, Secrets, IngressClasses) and
+// selectors that select nothing. Each resource is valid on its own by now; these are the mistakes
+// only visible together. A broken reference that makes traffic fail outright is an error, one
+// that may be intended (a Service for pods that come later) is a warning. Every diagnostic points
+// at the offending field through `source.at(path)`.
 
 import type { ConfigStore } from './config-store.js';
 import { displayPath } from './format.js';
-import type { Diagnostic, FieldPath, ResourceSource, ServiceResource, Severity, VirtualServiceResource } from './types.js';
+import {
+  DEFAULT_CLASS_ANNOTATION,
+  INGRESS_CLASS_ANNOTATION,
+  STRAIT_CONTROLLER,
+  STRAIT_INGRESS_CLASS,
+  defaultIngressClasses,
+  effectiveIngressClasses,
+  ingressClassOf,
+  requestedIngressClass,
+} from './ingress-class.js';
+import type { IngressClassDecision } from './ingress-class.js';
+import type {
+  Diagnostic,
+  FieldPath,
+  IngressBackend,
+  IngressClassResource,
+  IngressResource,
+  ResourceSource,
+  ServiceResource,
+  Severity,
+  VirtualServiceResource,
+} from './types.js';
 
 /** Labels and namespace of the ingress gateway that Strait always runs. */
 export const BUILTIN_GATEWAY: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> } = {
@@ -211,7 +232,246 @@ export function checkGatewaySelectors(store: ConfigStore): Diagnostic[] {
   return out;
 }
 
+// ---- Ingress and IngressClass ------------------------------------------------------------------
+
+function place(source: ResourceSource): string {
+  return `${displayPath(source.file)}:${source.line}`;
+}
+
+/**
+ * IngressClasses: more than one default class (ING-02: Kubernetes then refuses classless
+ * Ingresses, and Strait serves none), and a declared `strait` class that hands Strait's own
+ * class to another controller.
+ */
+export function checkIngressClasses(store: ConfigStore): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const classes = store.list('IngressClass');
+  const defaults = defaultIngressClasses(classes);
+  const declaredDefaults = classes.filter((c) => c.isDefault);
+  if (defaults.length > 1 && declaredDefaults.length > 0) {
+    const names = defaults.map((d) => {
+      const declared = classes.find((c) => c.metadata.name === d.name);
+      return d.builtIn || !declared ? `${d.name} (Strait's built-in class)` : `${d.name} (${place(declared.source)})`;
+    });
+    out.push(
+      at(
+        declaredDefaults[0].source,
+        ['metadata', 'annotations', DEFAULT_CLASS_ANNOTATION],
+        'warning',
+        'multiple-default-ingress-classes',
+        `${defaults.length} IngressClasses are marked default: ${names.join(', ')}; Kubernetes refuses new Ingresses without a class in that case, and Strait serves none of them (ING-02)`,
+        `keep ${DEFAULT_CLASS_ANNOTATION}: "true" on one class only (Strait's built-in class ${STRAIT_INGRESS_CLASS} is a default unless you declare an IngressClass named ${STRAIT_INGRESS_CLASS})`,
+      ),
+    );
+  }
+  const override = classes.find((c) => c.metadata.name === STRAIT_INGRESS_CLASS);
+  if (override && override.spec.controller !== STRAIT_CONTROLLER) {
+    out.push(
+      at(
+        override.source,
+        ['spec', 'controller'],
+        'warning',
+        'strait-class-overridden',
+        `this IngressClass replaces Strait's built-in class ${STRAIT_INGRESS_CLASS} and gives it to controller ${override.spec.controller}, so Strait no longer serves Ingresses of class ${STRAIT_INGRESS_CLASS}`,
+        `set controller: ${STRAIT_CONTROLLER}, or give this IngressClass another name`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Why a not-served Ingress is ignored, when that is likely a mistake (not when it belongs to another controller). */
+function ingressNotServed(ing: IngressResource, decision: IngressClassDecision, classes: readonly IngressClassResource[]): Diagnostic[] {
+  const requested = requestedIngressClass(ing);
+  if (requested) {
+    if (effectiveIngressClasses(classes).some((c) => c.name === requested.name)) return []; // another controller's Ingress
+    const path = requested.from === 'spec' ? ['spec', 'ingressClassName'] : ['metadata', 'annotations', INGRESS_CLASS_ANNOTATION];
+    return [
+      at(
+        ing.source,
+        path,
+        'warning',
+        'unknown-ingress-class',
+        `IngressClass "${requested.name}" does not exist; Strait's built-in class is \`${STRAIT_INGRESS_CLASS}\`; this Ingress is ignored`,
+        `write ${STRAIT_INGRESS_CLASS} here, remove the class to use the default one, or declare an IngressClass named ${requested.name} with controller ${STRAIT_CONTROLLER}`,
+      ),
+    ];
+  }
+  if (decision.className !== null) return []; // the single default class belongs to another controller
+  return [
+    at(ing.source, ['spec'], 'warning', 'ingress-not-served', `this Ingress is ignored: ${decision.reason}`, `set spec.ingressClassName: ${STRAIT_INGRESS_CLASS}, or mark exactly one IngressClass as the default`),
+  ];
+}
+
+/** Every backend of an Ingress with the path of its `backend` field. */
+function ingressBackends(ing: IngressResource): { backend: IngressBackend; path: FieldPath }[] {
+  const out: { backend: IngressBackend; path: FieldPath }[] = [];
+  if (ing.spec.defaultBackend) out.push({ backend: ing.spec.defaultBackend, path: ['spec', 'defaultBackend'] });
+  for (const rule of ing.spec.rules) for (const p of rule.paths) out.push({ backend: p.backend, path: [...p.at, 'backend'] });
+  return out;
+}
+
+/** Backend Services (ING-13) and their ports (ING-14), in the Ingress's namespace. */
+function checkIngressBackends(store: ConfigStore, ing: IngressResource): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const ns = ing.metadata.namespace;
+  for (const { backend, path } of ingressBackends(ing)) {
+    const ref = backend.service;
+    if (!ref) continue; // a resource backend, already warned about when loading
+    const svc = store.get('Service', ns, ref.name);
+    if (!svc) {
+      out.push(
+        at(
+          ing.source,
+          [...path, 'service', 'name'],
+          'warning',
+          'unknown-service',
+          `Referenced service not found: "${ref.name}" (no Service ${ref.name} in namespace ${ns}); requests routed to this backend get 503`,
+          `add a Service named ${ref.name} in namespace ${ns}, or correct the name (an Ingress reaches only Services of its own namespace)`,
+        ),
+      );
+      continue;
+    }
+    const declared = `Service ${ns}/${ref.name} (${place(svc.source)})`;
+    if (ref.port.number !== undefined) {
+      const numbers = svc.spec.ports.map((p) => p.port);
+      if (!numbers.includes(ref.port.number)) {
+        out.push(
+          at(ing.source, [...path, 'service', 'port', 'number'], 'error', 'unknown-port', `${declared} has no port ${ref.port.number} (it has ${numbers.join(', ') || 'none'})`, numbers.length > 0 ? `use one of the Service's ports: ${numbers.join(', ')}` : 'add the port to the Service'),
+        );
+      }
+    } else if (ref.port.name !== undefined) {
+      const names = svc.spec.ports.flatMap((p) => (p.name !== undefined ? [p.name] : []));
+      if (!names.includes(ref.port.name)) {
+        out.push(
+          at(ing.source, [...path, 'service', 'port', 'name'], 'error', 'unknown-port', `${declared} has no port named "${ref.port.name}" (its port names: ${names.join(', ') || 'none'})`, names.length > 0 ? `use one of the Service's port names: ${names.join(', ')}, or a port number` : 'name the Service port, or use its number'),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** True when a request for `a` can be routed by a rule for `b` or the other way round (`*` matches one label). */
+export function hostsOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const covers = (wild: string, name: string) => wild.startsWith('*.') && !name.startsWith('*.') && name.indexOf('.') > 0 && name.slice(name.indexOf('.')) === wild.slice(1);
+  return covers(a, b) || covers(b, a);
+}
+
+/** TLS Secrets (ING-17) and TLS hosts that no rule of the same Ingress routes. */
+function checkIngressTls(store: ConfigStore, ing: IngressResource): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const ns = ing.metadata.namespace;
+  const ruleHosts = ing.spec.rules.flatMap((r) => (r.host !== undefined ? [r.host] : []));
+  const hasHostless = ing.spec.rules.some((r) => r.host === undefined);
+  for (const t of ing.spec.tls) {
+    const hosts = t.hosts.length > 0 ? t.hosts.join(', ') : 'every host';
+    if (t.secretName !== undefined) {
+      const secret = store.get('Secret', ns, t.secretName);
+      if (!secret) {
+        out.push(
+          at(
+            ing.source,
+            [...t.at, 'secretName'],
+            'error',
+            'unknown-secret',
+            `no valid Secret "${t.secretName}" in namespace ${ns}: the hosts of this tls entry (${hosts}) will not be served over HTTPS`,
+            `add a kubernetes.io/tls Secret named ${t.secretName} in namespace ${ns} (kubectl create secret tls ${t.secretName} --cert=tls.crt --key=tls.key --dry-run=client -o yaml), or fix the errors reported for it`,
+          ),
+        );
+      } else if (secret.type !== 'kubernetes.io/tls' && !(secret.data['tls.crt'] && secret.data['tls.key'])) {
+        const istioStyle = secret.data.cert !== undefined && secret.data.key !== undefined;
+        out.push(
+          at(
+            ing.source,
+            [...t.at, 'secretName'],
+            'error',
+            'not-a-tls-secret',
+            `Secret ${ns}/${t.secretName} (${place(secret.source)}) is of type ${secret.type} and has no tls.crt and tls.key: the hosts of this tls entry (${hosts}) will not be served over HTTPS`,
+            istioStyle ? 'rename its keys cert and key to tls.crt and tls.key (an Ingress reads only those)' : 'put the certificate chain in tls.crt and the private key in tls.key, and set type: kubernetes.io/tls',
+          ),
+        );
+      }
+    }
+    // A host-less rule of this Ingress routes every host, so its tls hosts are all routed here.
+    if (hasHostless) continue;
+    t.hosts.forEach((h, j) => {
+      if (ruleHosts.some((r) => hostsOverlap(h, r))) return;
+      out.push(
+        at(
+          ing.source,
+          [...t.at, 'hosts', j],
+          'warning',
+          'tls-host-unused',
+          `no rule of this Ingress names tls host "${h}": its certificate is served for it, but this Ingress routes none of its requests (Kubernetes allows this)`,
+          `add a rule with host: ${h}, or remove it from tls.hosts if it is a slip`,
+        ),
+      );
+    });
+  }
+  return out;
+}
+
+/** The same host, path and pathType routed twice among the Ingresses Strait serves: the first loaded wins. */
+function checkDuplicateIngressPaths(served: readonly IngressResource[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const first = new Map<string, { ing: IngressResource; at: FieldPath }>();
+  for (const ing of served) {
+    for (const rule of ing.spec.rules) {
+      for (const p of rule.paths) {
+        const key = `${rule.host ?? ''}\n${p.pathType}\n${p.path}`;
+        const prev = first.get(key);
+        if (!prev) {
+          first.set(key, { ing, at: p.at });
+          continue;
+        }
+        const host = rule.host !== undefined ? `host ${rule.host}` : 'every host (no host)';
+        const owner = prev.ing === ing ? 'this Ingress, earlier in the list' : `Ingress ${prev.ing.metadata.namespace}/${prev.ing.metadata.name} (${place(prev.ing.source)})`;
+        out.push(
+          at(
+            ing.source,
+            [...p.at, 'path'],
+            'warning',
+            'duplicate-ingress-path',
+            `${host}, ${p.pathType} path ${p.path} is already routed by ${owner}; the oldest (first loaded) wins, so this path is never used`,
+            'remove one of the two, or change its path or host',
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** The classes of every Ingress, then backends, TLS and duplicate paths of those Strait serves. */
+export function checkIngresses(store: ConfigStore): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const classes = store.list('IngressClass');
+  const served: IngressResource[] = [];
+  for (const ing of store.list('Ingress')) {
+    const decision = ingressClassOf(ing, classes);
+    if (!decision.served) {
+      out.push(...ingressNotServed(ing, decision, classes));
+      continue;
+    }
+    // Only Ingresses Strait serves are checked further: another controller's references are
+    // not Strait's to judge, and would be noise in a shared set of manifests.
+    served.push(ing);
+    out.push(...checkIngressBackends(store, ing), ...checkIngressTls(store, ing));
+  }
+  out.push(...checkDuplicateIngressPaths(served));
+  return out;
+}
+
 /** All cross-resource checks, in a stable order. */
 export function analyze(store: ConfigStore): Diagnostic[] {
-  return [...checkNamespaces(store), ...checkServiceSelectors(store), ...checkVirtualServices(store), ...checkGatewaySelectors(store)];
+  return [
+    ...checkNamespaces(store),
+    ...checkServiceSelectors(store),
+    ...checkVirtualServices(store),
+    ...checkGatewaySelectors(store),
+    ...checkIngressClasses(store),
+    ...checkIngresses(store),
+  ];
 }

@@ -118,6 +118,7 @@ export class ControlPlane {
       [TYPE_URL.route, encodeAll(TYPE_URL.route, plain.routes, (r) => r.name)],
       [TYPE_URL.cluster, encodeAll(TYPE_URL.cluster, plain.clusters, (r) => r.name)],
       [TYPE_URL.endpoint, encodeAll(TYPE_URL.endpoint, plain.endpoints, (r) => r.clusterName)],
+      [TYPE_URL.secret, encodeAll(TYPE_URL.secret, plain.secrets, (r) => r.name)],
     ]);
     c.cache = { version: this.snap.version, encoded, plain };
     return c.cache;

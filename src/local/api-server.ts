@@ -4,7 +4,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalRunner } from './runner.js';
+import type { IngressState, LocalRunner } from './runner.js';
 import { PROXY_CONTAINER } from './local-pod.js';
 import type { SupervisedProcess } from './process-supervisor.js';
 
@@ -51,6 +51,7 @@ export interface MeshStatus {
     lastReload: { at: number; ok: boolean; message: string } | null;
   };
   gateways: { url: string; gateway: string; port: number; hosts: readonly string[] }[];
+  ingresses: IngressState[];
   pods: PodStatus[];
 }
 
@@ -69,6 +70,7 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
       lastReload: runner.lastReload,
     },
     gateways: runner.gatewayUrls(),
+    ingresses: runner.ingresses(),
     pods: runner.listPods().map((p) => {
       const containers: ContainerStatus[] = [];
       if (p.app) containers.push(proc(p.containerName ?? 'app', p.app, p.appReady));

@@ -14,6 +14,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { Diagnostic } from '../config/types.js';
 import { ControlPlane } from '../controlplane/control-plane.js';
 import { gatewayBindPort, gatewaysForProxy } from '../controlplane/generate/gateway.js';
+import { planIngress } from '../controlplane/generate/ingress.js';
 import { parseProxyNode } from '../controlplane/model/proxy-node.js';
 import type { ProxyNode } from '../controlplane/model/proxy-node.js';
 import { DEFAULT_GATEWAY, offsetBelow1024, servicesFromConfig } from '../registry/config-services.js';
@@ -35,6 +36,19 @@ export interface RunnerOptions {
   readonly say: (line: string) => void;
   /** Container output lines (`pod/container | line`), unless quiet. */
   readonly output: ((pod: string, container: string, line: string) => void) | null;
+}
+
+/** An Ingress as `kubectl get ingress -o yaml` would show its status (ING-18). */
+export interface IngressState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly className: string | null;
+  readonly served: boolean;
+  readonly reason: string;
+  /** Kubernetes' status.loadBalancer; empty when not served. */
+  readonly loadBalancer: { readonly ingress: readonly { readonly ip: string; readonly ports: readonly { readonly port: number; readonly protocol: 'TCP' }[] }[] };
+  /** What to curl: one URL per rule host (host-less rules as the bare address). */
+  readonly urls: readonly string[];
 }
 
 export interface GatewayUrl {
@@ -184,6 +198,30 @@ export class LocalRunner {
       }
     }
     return out;
+  }
+
+  /** Every Ingress: served or not (and why), and the address it is served at. */
+  ingresses(): IngressState[] {
+    const gw = [...this.pods.values()].find((p) => p.spec.kind === 'gateway');
+    if (!gw) return [];
+    const node = parseProxyNode(proxyBootstrap(gw.spec, gw.addresses.ip, '', this.cp.mesh.domainSuffix).node) as ProxyNode;
+    const snap = this.cp.snapshot();
+    const http = gatewayBindPort(snap, node, 80);
+    const https = gatewayBindPort(snap, node, 443);
+    const plan = planIngress(snap);
+    return plan.status.map((st) => {
+      const ing = snap.store.get('Ingress', st.namespace, st.name)!;
+      const tls = ing.spec.tls.length > 0;
+      const ports = st.served ? [{ port: http, protocol: 'TCP' as const }, ...(tls ? [{ port: https, protocol: 'TCP' as const }] : [])] : [];
+      const hosts = ing.spec.rules.map((r) => r.host ?? '');
+      const urls = st.served
+        ? [...new Set(hosts.length ? hosts : [''])].map((h) => {
+            const secure = h !== '' && ing.spec.tls.some((t) => t.hosts.includes(h));
+            return secure ? `https://${h}:${https}/ (resolve to ${this.opts.gatewayAddress})` : h ? `http://${h}:${http}/ (resolve to ${this.opts.gatewayAddress})` : `http://${this.opts.gatewayAddress}:${http}/`;
+          })
+        : [];
+      return { ...st, loadBalancer: { ingress: st.served ? [{ ip: this.opts.gatewayAddress, ports }] : [] }, urls };
+    });
   }
 
   listPods(): LocalPod[] {

@@ -37,12 +37,16 @@ export function servicesFromConfig(store: ConfigStore, domainSuffix: string, gat
       if (!Object.entries(sel).every(([k, v]) => gateway.labels[k] === v)) continue;
       for (const s of g.spec.servers) ports.add(s.port.number);
     }
+    // The ingress gateway serves Kubernetes Ingress on 80, and on 443 when an Ingress has TLS.
+    const ingresses = store.list('Ingress');
+    if (ingresses.length > 0) ports.add(80);
+    if (ingresses.some((i) => i.spec.tls.length > 0)) ports.add(443);
     services.push({
       name: gateway.name,
       namespace: gateway.namespace,
       hostname: `${gateway.name}.${gateway.namespace}.svc.${domainSuffix}`,
       selector: gateway.labels,
-      ports: [...ports].sort((a, b) => a - b).map((p) => ({ name: `http-${p}`, port: p, targetPort: gateway.bindPort(p), protocol: 'HTTP' as const })),
+      ports: [...ports].sort((a, b) => a - b).map((p) => ({ name: p === 443 ? 'https' : `http-${p}`, port: p, targetPort: gateway.bindPort(p), protocol: p === 443 ? ('HTTPS' as const) : ('HTTP' as const) })),
     });
   }
   return services;

@@ -21,6 +21,8 @@ export interface RunningMesh {
   /** First gateway URL printed (e.g. http://127.x.y.1:8080). */
   readonly gatewayUrl: string;
   readonly gatewayAddress: string;
+  /** URL of a gateway server port as the default port rule binds it (80 → 8080). */
+  gatewayUrlFor(port: number): string;
   readonly output: string[];
   status(): Promise<MeshStatus>;
   logs(pod: string, container: string): Promise<string[]>;
@@ -97,6 +99,7 @@ export async function startMesh(paths: string[], opts: { extraArgs?: string[]; r
       apiUrl,
       gatewayUrl,
       gatewayAddress,
+      gatewayUrlFor: (port: number) => `${port === 443 ? 'https' : 'http'}://${gatewayAddress}:${port < 1024 ? port + 8000 : port}`,
       output,
       waitForOutput,
       stop,

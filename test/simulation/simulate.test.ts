@@ -57,6 +57,7 @@ const RESOURCES: ProxyResources = {
     { clusterName: 'eds', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '10.0.0.9', portValue: 1 } } } }] }] },
     { clusterName: 'eds-assignment', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '10.0.0.1', portValue: 80 } } } }, { endpoint: { address: { socketAddress: { address: '10.0.0.2', portValue: 80 } } } }] }] },
   ],
+  secrets: [],
 };
 
 const call = (port: number, rest: Partial<Parameters<typeof simulate>[1]> = {}) => simulate(RESOURCES, { port, authority: 'any.test', path: '/', ...rest });

@@ -23,6 +23,10 @@ export async function runStatus(opts: { output?: string; server: string }): Prom
   out.push(`control plane  xDS ${cp.xds}  snapshot ${cp.snapshot}  config generation ${cp.configGeneration}  ${cp.errors} errors, ${cp.warnings} warnings`);
   if (cp.lastReload) out.push(`last reload    ${cp.lastReload.ok ? 'ok' : 'REJECTED'}: ${cp.lastReload.message}`);
   for (const g of status.gateways) out.push(`gateway        ${g.url}  (${g.gateway} port ${g.port}, hosts ${g.hosts.join(' ')})`);
+  for (const i of status.ingresses) {
+    const where = i.loadBalancer.ingress.map((a) => `${a.ip} ports ${a.ports.map((p) => p.port).join(',')}`).join('; ');
+    out.push(`ingress        ${i.namespace}/${i.name}  class ${i.className ?? '-'}  ${i.served ? `served at ${where}` : `NOT SERVED: ${i.reason}`}`);
+  }
   out.push('');
   const rows = [['NAMESPACE', 'POD', 'READY', 'STATUS', 'RESTARTS', 'IP', 'PROXY', 'CONFIG']];
   for (const p of status.pods) {

@@ -87,12 +87,16 @@ export async function runUp(paths: string[], opts: UpOptions): Promise<number> {
   }
   const urls = runner.gatewayUrls();
   for (const g of urls) say(`gateway: ${g.url} (Gateway ${g.gateway}, port ${g.port}, hosts ${g.hosts.join(' ')})`);
+  for (const i of runner.ingresses()) {
+    if (i.served) for (const u of i.urls) say(`ingress: ${u} (Ingress ${i.namespace}/${i.name})`);
+    else say(`ingress ${i.namespace}/${i.name} is not served: ${i.reason}`);
+  }
   const first = urls[0];
   if (first) {
     const host = first.hosts.map((h) => h.split('/').pop()!).find((h) => h !== '*');
     say(`try: curl ${host && !first.hosts.some((h) => h.endsWith('*')) ? `-H 'Host: ${host}' ` : ''}${first.url}/`);
-  } else {
-    say('no Gateway selects the ingress gateway (labels istio: ingressgateway); add one to reach workloads from outside');
+  } else if (runner.ingresses().length === 0) {
+    say('no Gateway or Ingress is served by the ingress gateway; add one to reach workloads from outside');
   }
   say(`status: strait status --server ${api.url}   (Ctrl-C stops everything)`);
   await new Promise<void>(() => undefined);

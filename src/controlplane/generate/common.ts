@@ -2,8 +2,8 @@
 // with Istio's access-log format, and small helpers for socket addresses.
 
 import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
-import { FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE } from '../../xds/resources.js';
-import type { Address, FilterChain, HttpConnectionManager, RouteConfiguration } from '../../xds/resources.js';
+import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
+import type { Address, FilterChain, HttpConnectionManager, RouteConfiguration, TransportSocket } from '../../xds/resources.js';
 
 export function socketAddress(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
@@ -36,4 +36,19 @@ export function httpFilterChain(o: HcmOptions): FilterChain {
   if (o.serverName) hcm.serverName = o.serverName;
   if (o.serverHeaderTransformation) hcm.serverHeaderTransformation = o.serverHeaderTransformation;
   return { filters: [{ name: HCM_FILTER_NAME, typedConfig: hcm as unknown as FilterChain['filters'][number]['typedConfig'] }] };
+}
+
+/** Server TLS with one certificate from SDS; ALPN offers HTTP/2 and HTTP/1.1. */
+export function tlsTransportSocket(sdsSecret: string): TransportSocket {
+  return {
+    name: TLS_TRANSPORT_SOCKET,
+    typedConfig: {
+      '@type': DOWNSTREAM_TLS_TYPE,
+      commonTlsContext: {
+        tlsCertificateSdsSecretConfigs: [{ name: sdsSecret, sdsConfig: { ads: {}, resourceApiVersion: 'V3' } }],
+        alpnProtocols: ['h2', 'http/1.1'],
+        tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' },
+      },
+    },
+  };
 }

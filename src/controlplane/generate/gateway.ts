@@ -1,13 +1,17 @@
 // Listeners and routes of a gateway proxy (Istio `router`): one listener per server port of the
 // Gateways that select it, each with route configuration `http.<port>` whose virtual hosts are
-// the hosts of the VirtualServices bound to those servers (IG-03 binding rules).
+// the hosts of the VirtualServices bound to those servers (IG-03 binding rules). The ingress
+// gateway also serves Kubernetes Ingress (ingress.ts) on ports 80 and 443, merged into the same
+// listeners; TLS on 443 is terminated with certificates sent over SDS.
 
 import type { GatewayResource, GatewayServer, VirtualServiceResource } from '../../config/types.js';
 import { selects } from '../../registry/registry.js';
-import type { Listener, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
+import type { Listener, RouteConfiguration, Secret, VirtualHost } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
-import { httpFilterChain, socketAddress } from './common.js';
+import { httpFilterChain, socketAddress, tlsTransportSocket } from './common.js';
+import { ingressVirtualHosts, planIngress } from './ingress.js';
+import type { IngressPlan, IngressTlsChain } from './ingress.js';
 import { translateHttpRules } from './http-routes.js';
 import { gatewayListenerName, gatewayRouteName } from './names.js';
 
@@ -46,38 +50,110 @@ function serversByPort(snapshot: MeshSnapshot, proxy: ProxyNode): Map<number, Bo
   return byPort;
 }
 
-export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
-  return [...serversByPort(snapshot, proxy).keys()].sort((a, b) => a - b).map((port) => ({
-    name: gatewayListenerName(port),
-    address: socketAddress('0.0.0.0', port),
-    trafficDirection: 'OUTBOUND',
-    filterChains: [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${port}`, rds: gatewayRouteName(port), useRemoteAddress: true, serverName: 'istio-envoy' })],
-  }));
+/** What one bound port of the gateway serves, from Gateways and Ingresses together. */
+interface PortPlan {
+  readonly port: number;
+  readonly tls: boolean;
+  /** Virtual hosts by host; a host named by both a Gateway and an Ingress is one vhost. */
+  readonly vhosts: Map<string, VirtualHost>;
+  readonly chains: IngressTlsChain[];
 }
 
-export function gatewayRoutes(snapshot: MeshSnapshot, proxy: ProxyNode): RouteConfiguration[] {
-  const out: RouteConfiguration[] = [];
-  for (const [port, servers] of [...serversByPort(snapshot, proxy)].sort(([a], [b]) => a - b)) {
-    // One virtual host per host on this listener, whichever server port (80, 8080, ...) brought
-    // it here: domains must be unique in a route configuration.
-    const vhosts = new Map<string, { vh: VirtualHost; merged: Set<VirtualServiceResource> }>();
+/** Istio's meshConfig.ingressSelector default: the gateway that serves Ingress resources. */
+const INGRESS_SELECTOR = { istio: 'ingressgateway' };
+
+function planPorts(snapshot: MeshSnapshot, proxy: ProxyNode): Map<number, PortPlan> {
+  const plans = new Map<number, PortPlan>();
+  const plan = (port: number, tls: boolean): PortPlan | undefined => {
+    let p = plans.get(port);
+    if (!p) plans.set(port, (p = { port, tls, vhosts: new Map(), chains: [] }));
+    return p.tls === tls ? p : undefined;
+  };
+  for (const [port, servers] of serversByPort(snapshot, proxy)) {
+    const p = plan(port, false)!;
+    const merged = new Map<string, Set<VirtualServiceResource>>();
     for (const { gateway, server } of servers) {
       const gwKey = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
       for (const vs of snapshot.virtualServicesByGateway.get(gwKey) ?? []) {
         for (const vsHost of vs.spec.hosts) {
           for (const host of boundHosts(vsHost, vs.metadata.namespace, server, gateway.metadata.namespace)) {
-            let entry = vhosts.get(host);
-            if (!entry) vhosts.set(host, (entry = { vh: { name: `${host}:${server.port.number}`, domains: gatewayDomains(host, server.port.number, port), routes: [] }, merged: new Set() }));
-            // Several VirtualServices for one host on one gateway are merged in load order (Istio);
-            // one reaching the host through several servers or hosts is merged once.
-            if (entry.merged.has(vs)) continue;
-            entry.merged.add(vs);
-            entry.vh.routes.push(...translateHttpRules(snapshot, vs, { proxy, gateway: gwKey, port: server.port.number }));
+            let vh = p.vhosts.get(host);
+            if (!vh) p.vhosts.set(host, (vh = { name: `${host}:${server.port.number}`, domains: gatewayDomains(host, server.port.number, port), routes: [] }));
+            // Several VirtualServices for one host on one gateway are merged in load order
+            // (Istio); one reaching the host through several servers or hosts is merged once.
+            let seen = merged.get(host);
+            if (!seen) merged.set(host, (seen = new Set()));
+            if (seen.has(vs)) continue;
+            seen.add(vs);
+            vh.routes.push(...translateHttpRules(snapshot, vs, { proxy, gateway: gwKey, port: server.port.number }));
           }
         }
       }
     }
-    out.push({ name: gatewayRouteName(port), virtualHosts: [...vhosts.values()].map((e) => e.vh), validateClusters: false });
+  }
+  if (selects(INGRESS_SELECTOR, proxy.labels)) {
+    const ingress = planIngress(snapshot);
+    if (ingress.hosts.size > 0) {
+      const http = gatewayBindPort(snapshot, proxy, 80);
+      addIngressHosts(plan(http, false), ingress, [80, http]);
+      if (ingress.tls.length > 0) {
+        const https = gatewayBindPort(snapshot, proxy, 443);
+        const p = plan(https, true);
+        if (p) {
+          addIngressHosts(p, ingress, [443, https]);
+          p.chains.push(...ingress.tls);
+        }
+      }
+    }
+  }
+  return plans;
+}
+
+/** Ingress hosts join the port's virtual hosts; after a Gateway's routes for the same host. */
+function addIngressHosts(p: PortPlan | undefined, ingress: IngressPlan, ports: readonly number[]): void {
+  if (!p) return;
+  for (const vh of ingressVirtualHosts(ingress, ports)) {
+    const host = vh.name.slice('ingress:'.length);
+    const existing = p.vhosts.get(host);
+    if (existing) existing.routes.push(...vh.routes);
+    else p.vhosts.set(host, vh);
+  }
+}
+
+function routeName(p: PortPlan): string {
+  return p.tls ? `https.${p.port}` : gatewayRouteName(p.port);
+}
+
+export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
+  return [...planPorts(snapshot, proxy).values()].sort((a, b) => a.port - b.port).map((p) => {
+    const chain = () => httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeName(p), useRemoteAddress: true, serverName: 'istio-envoy' });
+    return {
+      name: gatewayListenerName(p.port),
+      address: socketAddress('0.0.0.0', p.port),
+      trafficDirection: 'OUTBOUND' as const,
+      filterChains: p.tls ? p.chains.map((c) => ({ ...chain(), filterChainMatch: c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined, transportSocket: tlsTransportSocket(c.secret) })) : [chain()],
+    };
+  });
+}
+
+export function gatewayRoutes(snapshot: MeshSnapshot, proxy: ProxyNode): RouteConfiguration[] {
+  return [...planPorts(snapshot, proxy).values()]
+    .sort((a, b) => a.port - b.port)
+    .map((p) => ({ name: routeName(p), virtualHosts: [...p.vhosts.values()], validateClusters: false }));
+}
+
+/** SDS secrets the gateway's TLS listeners refer to, with their certificates. */
+export function gatewaySecrets(snapshot: MeshSnapshot, proxy: ProxyNode): Secret[] {
+  const names = new Set<string>();
+  for (const p of planPorts(snapshot, proxy).values()) for (const c of p.chains) names.add(c.secret);
+  const out: Secret[] = [];
+  for (const name of [...names].sort()) {
+    const [ns, secretName] = name.slice('kubernetes://'.length).split('/') as [string, string];
+    const s = snapshot.store.get('Secret', ns, secretName);
+    const crt = s?.data['tls.crt'];
+    const key = s?.data['tls.key'];
+    if (!crt || !key) continue;
+    out.push({ name, tlsCertificate: { certificateChain: { inlineString: crt.toString('utf8') }, privateKey: { inlineString: key.toString('utf8') } } });
   }
   return out;
 }

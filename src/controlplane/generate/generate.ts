@@ -1,12 +1,12 @@
 // Entry point of config generation: every xDS resource one proxy needs, from one snapshot. Pure:
 // the same snapshot and proxy always give the same, sorted output.
 
-import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../xds/resources.js';
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { generateClusters } from './clusters.js';
 import { generateEndpoints } from './endpoints.js';
-import { gatewayListeners, gatewayRoutes } from './gateway.js';
+import { gatewayListeners, gatewayRoutes, gatewaySecrets } from './gateway.js';
 import { sidecarListeners, sidecarRoutes } from './sidecar.js';
 
 export interface ProxyResources {
@@ -14,6 +14,7 @@ export interface ProxyResources {
   readonly routes: RouteConfiguration[];
   readonly clusters: Cluster[];
   readonly endpoints: ClusterLoadAssignment[];
+  readonly secrets: Secret[];
 }
 
 export function generateProxyResources(snapshot: MeshSnapshot, proxy: ProxyNode): ProxyResources {
@@ -22,5 +23,6 @@ export function generateProxyResources(snapshot: MeshSnapshot, proxy: ProxyNode)
     routes: proxy.type === 'router' ? gatewayRoutes(snapshot, proxy) : sidecarRoutes(snapshot, proxy),
     clusters: generateClusters(snapshot, proxy),
     endpoints: generateEndpoints(snapshot),
+    secrets: proxy.type === 'router' ? gatewaySecrets(snapshot, proxy) : [],
   };
 }
