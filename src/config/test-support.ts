@@ -23,6 +23,8 @@ export interface TestCertificates {
   readonly expired: PemPair;
   /** Valid on 2099-01-01 only. */
   readonly notYetValid: PemPair;
+  /** `valid.key`, encrypted with a passphrase (PKCS#8, AES-256). */
+  readonly encryptedKey: string;
 }
 
 /** Why the certificate tests are skipped, or false when openssl is available (for `test(..., { skip })`). */
@@ -56,6 +58,11 @@ function dated(dir: string, name: string, host: string, start: string, end: stri
   return read(dir, `${name}.crt`, `${name}.key`);
 }
 
+function encrypted(dir: string, keyFile: string): string {
+  openssl(dir, ['pkey', '-in', keyFile, '-aes256', '-passout', 'pass:not-a-secret', '-out', 'encrypted.key']);
+  return fs.readFileSync(path.join(dir, 'encrypted.key'), 'utf8');
+}
+
 let made: TestCertificates | undefined;
 
 /** Makes the certificates once per process (a few hundred milliseconds), in a directory removed at once. */
@@ -71,6 +78,7 @@ export function testCertificates(): TestCertificates {
       other: selfSigned(dir, 'other', 'other.bar.com'),
       expired: dated(dir, 'expired', 'old.bar.com', '20200101000000Z', '20200102000000Z'),
       notYetValid: dated(dir, 'future', 'future.bar.com', '20990101000000Z', '20990102000000Z'),
+      encryptedKey: encrypted(dir, 'valid.key'),
     };
     return made;
   } finally {
