@@ -111,3 +111,22 @@ test('edit distance and suggestions ignore case, underscores and dashes', () => 
   assert.equal(didYouMean('to', ['tcp']), undefined);
   assert.equal(didYouMean('completely', ['hosts']), undefined);
 });
+
+test('formerly: a field of an older API version is still unknown, with the fix that says how to write it now', () => {
+  const s = obj({ service: field(str()) }, { formerly: { serviceName: 'write service: <name>' } });
+  const ctx = new WalkContext('Ingress');
+  assert.equal(walk(s, { serviceName: 'web' }, ctx, 'Kubernetes'), INVALID);
+  assert.deepEqual(ctx.findings.map((f) => [f.code, f.message, f.fix, f.anchor]), [
+    ['unknown-field', "unknown field 'serviceName' in Ingress: it belongs to an older API version", 'write service: <name>', 'key'],
+  ]);
+});
+
+test('ownWarning: an unsupported field the kind reports itself is checked and kept, without the generic warning', () => {
+  const s = obj({ resource: unsupported(obj({ kind: required(str()) }), 'note', { ownWarning: true }), other: unsupported(str()) });
+  const ctx = new WalkContext('Ingress');
+  assert.deepEqual(walk(s, { resource: { kind: 'Bucket' }, other: 'x' }, ctx, 'Kubernetes'), { resource: { kind: 'Bucket' }, other: 'x' });
+  assert.deepEqual(ctx.findings.map((f) => formatPath(f.path)), ['other']);
+  const bad = new WalkContext('Ingress');
+  assert.equal(walk(s, { resource: {} }, bad, 'Kubernetes'), INVALID);
+  assert.deepEqual(bad.findings.map((f) => f.code), ['missing-field']);
+});
