@@ -231,7 +231,7 @@ export const ingressSpecSchema = obj(
         rules.forEach((rule, i) => {
           if (rule.http !== undefined) return;
           const host = rule.host ? `host ${rule.host}` : 'any host';
-          r.warn(['rules', i], 'no-paths', `this rule has no http paths and the Ingress has no defaultBackend, so requests for ${host} get 404`, 'add http.paths to the rule, or a defaultBackend', 'value');
+          r.warn(['rules', i], 'no-paths', `this rule has no http paths and the Ingress has no defaultBackend, so it routes no request for ${host}`, 'add http.paths to the rule, or a defaultBackend', 'value');
         });
       }
     },
