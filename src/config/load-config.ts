@@ -27,6 +27,9 @@ export interface LoadResult {
   readonly files: string[];
 }
 
+/** Errors about certificate content, which the API server does not check either (non-blocking). */
+const CONTENT_CODES = new Set(['invalid-certificate', 'invalid-private-key', 'key-mismatch']);
+
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** One resource found in a file, valid or not, for duplicate detection. */
@@ -298,6 +301,7 @@ export async function loadConfig(paths: string[]): Promise<LoadResult> {
   }
   diagnostics.push(...dedupe(entries));
   const store = new ConfigStore(entries.flatMap((e) => (e.resource ? [e.resource] : [])));
-  diagnostics.push(...analyze(store));
-  return { store, diagnostics, files };
+  // Cross-resource findings concern objects Kubernetes would accept: they never block a run.
+  diagnostics.push(...analyze(store).map((d) => ({ ...d, blocking: false })));
+  return { store, diagnostics: diagnostics.map((d) => (CONTENT_CODES.has(d.code) ? { ...d, blocking: false } : d)), files };
 }

@@ -32,6 +32,17 @@ export interface Diagnostic {
   readonly message: string;
   /** How to fix it, phrased as an instruction. */
   readonly fix?: string;
+  /**
+   * false for errors Kubernetes itself would accept (a reference to a missing Service or Secret,
+   * certificate content): reported, and `strait validate` fails, but `strait up` still applies
+   * the rest of the config and the affected part answers with a clear local reply. Errors in the
+   * shape of a resource (what the API server rejects) always block (absent = true).
+   */
+  readonly blocking?: boolean;
+}
+
+export function isBlocking(d: Diagnostic): boolean {
+  return d.severity === 'error' && d.blocking !== false;
 }
 
 export interface ObjectMeta {

@@ -11,6 +11,7 @@ import { systemClock } from '../common/clock.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { formatDiagnostic, summarize } from '../config/format.js';
 import { loadConfig } from '../config/load-config.js';
+import { isBlocking } from '../config/types.js';
 import type { Diagnostic } from '../config/types.js';
 import { ControlPlane } from '../controlplane/control-plane.js';
 import { gatewayBindPort, gatewaysForProxy } from '../controlplane/generate/gateway.js';
@@ -113,11 +114,13 @@ export class LocalRunner {
     this.lastDiagnostics = diags;
     for (const d of diags) this.opts.say(formatDiagnostic(d));
     const s = summarize(diags);
-    if (s.errors > 0) {
+    const blocking = diags.filter(isBlocking).length;
+    if (blocking > 0) {
       this.opts.say(`${s.text}`);
       return undefined;
     }
-    this.opts.say(`loaded ${result.store.size()} resources from ${result.files.length} file(s)${s.warnings ? ` (${s.warnings} warning(s))` : ''}`);
+    const degraded = s.errors > 0 ? `; ${s.errors} error(s) in references or certificates: the parts they affect answer with local replies` : '';
+    this.opts.say(`loaded ${result.store.size()} resources from ${result.files.length} file(s)${s.warnings ? ` (${s.warnings} warning(s))` : ''}${degraded}`);
     return result.store;
   }
 

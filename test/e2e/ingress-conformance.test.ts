@@ -30,6 +30,10 @@ interface Echo {
   headers: Record<string, string>;
 }
 
+function indent(pem: string): string {
+  return pem.split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('');
+}
+
 function copyFixture(name: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `strait-icc-${name}-`));
   for (const f of fs.readdirSync(path.join(FIXTURES, name))) fs.copyFileSync(path.join(FIXTURES, name, f), path.join(dir, f));
@@ -55,12 +59,30 @@ describe('rules features: host_rules, path_rules, ingress_class', { skip: haveOp
       path.join(dir, 'secret.yaml'),
       `apiVersion: v1\nkind: Secret\nmetadata: { name: conformance-tls, namespace: default }\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${Buffer.from(cert.cert).toString('base64')}\n  tls.key: ${Buffer.from(cert.key).toString('base64')}\n`,
     );
+    // A second TLS host whose Secret is broken (its key belongs to another certificate): an
+    // error at its file:line:col, and every other host keeps working.
+    const other = makeCert('bad.example.com');
+    fs.writeFileSync(
+      path.join(dir, 'z-bad-secret.yaml'),
+      `apiVersion: v1\nkind: Secret\nmetadata: { name: bad-tls, namespace: default }\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n${indent(other.cert)}  tls.key: |\n${indent(cert.key)}---\n` +
+        `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: bad-tls, namespace: default }\nspec:\n  tls: [{ hosts: [bad.example.com], secretName: bad-tls }]\n  rules:\n  - host: bad.example.com\n    http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: foo-exact, port: { number: 8080 } } } }] }\n`,
+    );
     mesh = await startMesh([dir]);
   });
 
   after(async () => {
     await mesh?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a broken TLS Secret is an error at its position, and only its host loses HTTPS', async () => {
+    assert.ok(mesh.output.some((l) => /z-bad-secret\.yaml:\d+:\d+: error: .*(does not match|private key)/.test(l)), 'no positioned error for the broken Secret');
+    const https = new URL(mesh.gatewayUrlFor(443)).port;
+    const bad = await run('sh', ['-c', `echo | openssl s_client -connect ${mesh.gatewayAddress}:${https} -servername bad.example.com 2>&1; true`]);
+    assert.doesNotMatch(bad.stdout, /BEGIN CERTIFICATE/);
+    assert.equal((await get(mesh, 'bad.example.com', '/')).echo?.service, 'foo-exact');
+    const { stdout } = await run('curl', ['-s', '--cacert', cert.certFile, '--resolve', `foo.bar.com:${https}:${mesh.gatewayAddress}`, `https://foo.bar.com:${https}/`]);
+    assert.equal((JSON.parse(stdout) as Echo).service, 'foo-bar-com');
   });
 
   test('ICC-07 TLS to foo.bar.com presents its certificate and reaches foo-bar-com', async () => {
