@@ -48,8 +48,10 @@ export interface IngressState {
   readonly reason: string;
   /** Kubernetes' status.loadBalancer; empty when not served. */
   readonly loadBalancer: { readonly ingress: readonly { readonly ip: string; readonly ports: readonly { readonly port: number; readonly protocol: 'TCP' }[] }[] };
-  /** What to curl: one URL per rule host (host-less rules as the bare address). */
+  /** One URL per rule host (host-less rules as the bare address); hosts resolve to `ip`. */
   readonly urls: readonly string[];
+  /** A command line that reaches each URL, with the host resolved to the gateway. */
+  readonly curl: readonly string[];
 }
 
 export interface GatewayUrl {
@@ -217,13 +219,19 @@ export class LocalRunner {
       const tls = ing.spec.tls.length > 0;
       const ports = st.served ? [{ port: http, protocol: 'TCP' as const }, ...(tls ? [{ port: https, protocol: 'TCP' as const }] : [])] : [];
       const hosts = ing.spec.rules.map((r) => r.host ?? '');
-      const urls = st.served
+      const ip = this.opts.gatewayAddress;
+      const targets = st.served
         ? [...new Set(hosts.length ? hosts : [''])].map((h) => {
-            const secure = h !== '' && ing.spec.tls.some((t) => t.hosts.includes(h));
-            return secure ? `https://${h}:${https}/ (resolve to ${this.opts.gatewayAddress})` : h ? `http://${h}:${http}/ (resolve to ${this.opts.gatewayAddress})` : `http://${this.opts.gatewayAddress}:${http}/`;
+            if (h === '') return { url: `http://${ip}:${http}/`, curl: `curl http://${ip}:${http}/` };
+            const secure = ing.spec.tls.some((t) => t.hosts.includes(h));
+            const port = secure ? https : http;
+            // A wildcard host needs a concrete name to resolve.
+            const name = h.startsWith('*.') ? `www${h.slice(1)}` : h;
+            const url = `${secure ? 'https' : 'http'}://${name}:${port}/`;
+            return { url, curl: `curl ${secure ? '-k ' : ''}--resolve ${name}:${port}:${ip} ${url}` };
           })
         : [];
-      return { ...st, loadBalancer: { ingress: st.served ? [{ ip: this.opts.gatewayAddress, ports }] : [] }, urls };
+      return { ...st, loadBalancer: { ingress: st.served ? [{ ip, ports }] : [] }, urls: targets.map((t) => t.url), curl: targets.map((t) => t.curl) };
     });
   }
 

@@ -88,7 +88,7 @@ export async function runUp(paths: string[], opts: UpOptions): Promise<number> {
   const urls = runner.gatewayUrls();
   for (const g of urls) say(`gateway: ${g.url} (Gateway ${g.gateway}, port ${g.port}, hosts ${g.hosts.join(' ')})`);
   for (const i of runner.ingresses()) {
-    if (i.served) for (const u of i.urls) say(`ingress: ${u} (Ingress ${i.namespace}/${i.name})`);
+    if (i.served) for (const c of i.curl) say(`ingress ${i.namespace}/${i.name}: ${c}`);
     else say(`ingress ${i.namespace}/${i.name} is not served: ${i.reason}`);
   }
   const first = urls[0];
