@@ -23,6 +23,15 @@ const PROTO_FILES = [
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'google/rpc/status.proto',
+  // HTTP filters Strait implements (src/filters/http/), so their typed configs travel over xDS.
+  'envoy/extensions/filters/http/fault/v3/fault.proto',
+  'envoy/extensions/filters/http/cors/v3/cors.proto',
+  'envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/http/jwt_authn/v3/config.proto',
+  'envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
 ];
 
 function includeDirs(): string[] {

@@ -21,6 +21,7 @@ export const PUSH_ORDER: readonly TypeUrl[] = [TYPE_URL.cluster, TYPE_URL.endpoi
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export const UPSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 export const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 export const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
@@ -186,9 +187,53 @@ export interface RouteMatch {
   queryParameters?: QueryParameterMatcher[];
 }
 
-export interface WeightedCluster {
+export interface HeaderValueOption {
+  header: { key: string; value: string };
+  /** Envoy's default is APPEND_IF_EXISTS_OR_ADD. */
+  appendAction?: 'APPEND_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | 'OVERWRITE_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS';
+}
+
+/** Header changes, at route, virtual host or weighted-cluster level (Envoy field names). */
+export interface HeaderMutations {
+  requestHeadersToAdd?: HeaderValueOption[];
+  requestHeadersToRemove?: string[];
+  responseHeadersToAdd?: HeaderValueOption[];
+  responseHeadersToRemove?: string[];
+}
+
+export interface WeightedCluster extends HeaderMutations {
   name: string;
   weight: number;
+  typedPerFilterConfig?: Record<string, TypedConfig>;
+}
+
+export interface RetryPolicy {
+  /** Comma-separated x-envoy-retry-on / x-envoy-retry-grpc-on values. */
+  retryOn?: string;
+  numRetries?: number;
+  perTryTimeout?: string;
+  retriableStatusCodes?: number[];
+  retryHostPredicate?: { name: string; typedConfig?: TypedConfig }[];
+  hostSelectionRetryMaxAttempts?: number;
+  retryBackOff?: { baseInterval: string; maxInterval?: string };
+}
+
+export interface HashPolicy {
+  header?: { headerName: string };
+  cookie?: { name: string; ttl?: string; path?: string };
+  connectionProperties?: { sourceIp: boolean };
+  queryParameter?: { name: string };
+  terminal?: boolean;
+}
+
+export interface FractionalPercent {
+  numerator: number;
+  denominator?: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION';
+}
+
+export interface RequestMirrorPolicy {
+  cluster: string;
+  runtimeFraction?: { defaultValue: FractionalPercent };
 }
 
 export interface RouteAction {
@@ -196,21 +241,45 @@ export interface RouteAction {
   weightedClusters?: { clusters: WeightedCluster[] };
   /** "0s" disables the route timeout. */
   timeout?: string;
+  retryPolicy?: RetryPolicy;
+  prefixRewrite?: string;
+  regexRewrite?: { pattern: { regex: string }; substitution: string };
+  hostRewriteLiteral?: string;
+  requestMirrorPolicies?: RequestMirrorPolicy[];
+  hashPolicy?: HashPolicy[];
 }
 
-export interface Route {
+export interface RedirectAction {
+  schemeRedirect?: string;
+  httpsRedirect?: boolean;
+  hostRedirect?: string;
+  portRedirect?: number;
+  pathRedirect?: string;
+  prefixRewrite?: string;
+  regexRewrite?: { pattern: { regex: string }; substitution: string };
+  responseCode?: 'MOVED_PERMANENTLY' | 'FOUND' | 'SEE_OTHER' | 'TEMPORARY_REDIRECT' | 'PERMANENT_REDIRECT';
+  stripQuery?: boolean;
+}
+
+export interface Route extends HeaderMutations {
   name?: string;
   match: RouteMatch;
   route?: RouteAction;
+  redirect?: RedirectAction;
   directResponse?: { status: number; body?: { inlineString: string } };
   metadata?: Metadata;
   decorator?: { operation: string };
+  typedPerFilterConfig?: Record<string, TypedConfig>;
 }
 
-export interface VirtualHost {
+export interface VirtualHost extends HeaderMutations {
   name: string;
   domains: string[];
   routes: Route[];
+  typedPerFilterConfig?: Record<string, TypedConfig>;
+  /** Adds x-envoy-attempt-count to upstream requests. */
+  includeRequestAttemptCount?: boolean;
+  retryPolicy?: RetryPolicy;
 }
 
 export interface RouteConfiguration {
@@ -222,7 +291,8 @@ export interface RouteConfiguration {
 // ---- cluster / endpoint -----------------------------------------------------------------------
 
 export interface LbEndpoint {
-  endpoint: { address: Address };
+  /** For STRICT_DNS/LOGICAL_DNS clusters socketAddress.address is a hostname to resolve. */
+  endpoint: { address: Address; hostname?: string };
   healthStatus?: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
   loadBalancingWeight?: number;
   metadata?: Metadata;
@@ -240,6 +310,46 @@ export interface ClusterLoadAssignment {
 
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV' | 'CLUSTER_PROVIDED';
 
+export interface CircuitBreakerThresholds {
+  priority?: 'DEFAULT' | 'HIGH';
+  maxConnections?: number;
+  maxPendingRequests?: number;
+  maxRequests?: number;
+  maxRetries?: number;
+  retryBudget?: { budgetPercent?: { value: number }; minRetryConcurrency?: number };
+}
+
+export interface OutlierDetection {
+  consecutive5xx?: number;
+  consecutiveGatewayFailure?: number;
+  /** Percent (0..100) of detections that really eject; Istio sets 100 for what it enables, 0 otherwise. */
+  enforcingConsecutive5xx?: number;
+  enforcingConsecutiveGatewayFailure?: number;
+  interval?: string;
+  baseEjectionTime?: string;
+  maxEjectionPercent?: number;
+  splitExternalLocalOriginErrors?: boolean;
+  consecutiveLocalOriginFailure?: number;
+  enforcingConsecutiveLocalOriginFailure?: number;
+  /** Envoy success-rate detection is off when this is 0 (Istio sets 0). */
+  enforcingSuccessRate?: number;
+}
+
+export interface UpstreamTlsContext {
+  '@type': typeof UPSTREAM_TLS_TYPE;
+  sni?: string;
+  commonTlsContext?: CommonTlsContext & {
+    validationContext?: {
+      trustedCa?: DataSource;
+      /** SAN checks: any one must match. */
+      matchSubjectAltNames?: StringMatcher[];
+      /** ACCEPT_UNTRUSTED skips chain verification (DestinationRule insecureSkipVerify). */
+      trustChainVerification?: 'VERIFY_TRUST_CHAIN' | 'ACCEPT_UNTRUSTED';
+    };
+    validationContextSdsSecretConfig?: SdsSecretConfig;
+  };
+}
+
 export interface Cluster {
   name: string;
   /** STATIC carries its endpoints in loadAssignment; EDS gets them from ClusterLoadAssignment. */
@@ -247,12 +357,22 @@ export interface Cluster {
   edsClusterConfig?: { edsConfig: { ads: Record<string, never>; resourceApiVersion?: 'V3' }; serviceName?: string };
   connectTimeout?: string;
   lbPolicy?: LbPolicy;
+  ringHashLbConfig?: { minimumRingSize?: number; maximumRingSize?: number };
+  maglevLbConfig?: { tableSize?: number };
+  leastRequestLbConfig?: { choiceCount?: number };
+  /** healthyPanicThreshold: below this share of healthy hosts, balance over all (Istio minHealthPercent). */
+  commonLbConfig?: { healthyPanicThreshold?: { value: number } };
   loadAssignment?: ClusterLoadAssignment;
   /** HTTP/1.1 upstream keep-alive and limits live here in Envoy's CommonHttpProtocolOptions. */
-  commonHttpProtocolOptions?: { idleTimeout?: string; maxRequestsPerConnection?: number };
-  circuitBreakers?: {
-    thresholds: { maxConnections?: number; maxPendingRequests?: number; maxRequests?: number; maxRetries?: number }[];
-  };
+  commonHttpProtocolOptions?: { idleTimeout?: string; maxRequestsPerConnection?: number; maxConnectionDuration?: string };
+  /** Present (even empty) means the upstream speaks HTTP/2 (h2c, or h2 over TLS). */
+  http2ProtocolOptions?: { maxConcurrentStreams?: number };
+  circuitBreakers?: { thresholds: CircuitBreakerThresholds[] };
+  outlierDetection?: OutlierDetection;
+  transportSocket?: { name: string; typedConfig: UpstreamTlsContext };
+  dnsLookupFamily?: 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
+  dnsRefreshRate?: string;
+  upstreamConnectionOptions?: { tcpKeepalive?: { keepaliveProbes?: number; keepaliveTime?: number; keepaliveInterval?: number } };
   metadata?: Metadata;
 }
 

@@ -1,0 +1,79 @@
+// The contract between HTTP filters and the proxy: the only proxy module a filter imports
+// (ARCHITECTURE.md §4). A factory validates and compiles the filter's typed config once, when a
+// listener's config is applied; the filter it returns is shared by every request of that
+// listener and keeps no per-request state on itself. Per request, the connection manager calls
+// the phases in order with a FilterStream. A phase returns nothing to continue, or a LocalReply
+// to answer now (the remaining request phases and the router are skipped); it may return a
+// promise (a delay, an external check) and the request waits for it. Phases never throw.
+
+import type { Clock } from '../../common/clock.js';
+import type { Random } from '../../common/random.js';
+import type { HeaderMap } from '../../dataplane/http/headers.js';
+import type { LocalReply } from '../../dataplane/http/local-reply.js';
+import type { StreamInfo } from '../../dataplane/http/stream-info.js';
+import type { StatsRegistry } from '../../telemetry/stats/stats.js';
+
+export type { LocalReply } from '../../dataplane/http/local-reply.js';
+export { localReply } from '../../dataplane/http/local-reply.js';
+export { ConfigError } from '../../dataplane/config/durations.js';
+
+/** The request as filters see and may change it (changes go upstream). */
+export interface FilterRequest {
+  readonly method: string;
+  readonly scheme: string;
+  /** :authority (Host). */
+  authority: string;
+  /** :path, query included. */
+  path: string;
+  /** Upstream-bound headers, lower-case names; mutate in place. */
+  readonly headers: HeaderMap;
+  /** The downstream peer's address (no port). */
+  readonly remoteAddress: string;
+}
+
+/** Response head about to be written (from the upstream, or a local reply). */
+export interface FilterResponseHeaders {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+  add(name: string, value: string): void;
+  remove(name: string): void;
+}
+
+export interface FilterStream {
+  readonly request: FilterRequest;
+  readonly info: StreamInfo;
+  /** Aborted when the downstream goes away; cancel timers and outbound calls on it. */
+  readonly signal: AbortSignal;
+  /** This filter's compiled per-route config (route over virtual host), if the route has one. */
+  perRoute<T>(filterName: string): T | undefined;
+}
+
+export type FilterResult = void | LocalReply;
+
+export interface HttpFilter {
+  onRequestHeaders?(s: FilterStream): FilterResult | Promise<FilterResult>;
+  onResponseHeaders?(s: FilterStream, status: number, headers: FilterResponseHeaders): void;
+  /** Always called when the exchange ends, for every filter whose onRequestHeaders ran. */
+  onLog?(s: FilterStream): void;
+}
+
+export interface FilterFactoryContext {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly stats: StatsRegistry;
+  /** The connection manager's stat prefix (Envoy scopes filter stats under it). */
+  readonly statPrefix: string;
+}
+
+export interface HttpFilterFactory {
+  /** Canonical name, e.g. `envoy.filters.http.fault`. */
+  readonly name: string;
+  /** `@type` of its typed config. */
+  readonly typeUrl: string;
+  /** `@type` of its per-route config, when it has one (Envoy uses a different message for some). */
+  readonly perRouteTypeUrl?: string;
+  /** Validates and compiles; throws ConfigError with the reason (the proxy then NACKs). */
+  create(config: Readonly<Record<string, unknown>>, ctx: FilterFactoryContext): HttpFilter;
+  /** Compiles a route's typed_per_filter_config entry; throws ConfigError. */
+  compilePerRoute?(config: Readonly<Record<string, unknown>>): unknown;
+}
