@@ -65,7 +65,7 @@ before(async () => {
         routes: [
           { name: 'exact-health', match: { path: '/healthz' }, directResponse: { status: 200, body: { inlineString: 'ok' } } },
           { name: 'api', match: { prefix: '/api' }, route: { cluster: 'both', timeout: '0s' } },
-          { name: 'dead', match: { prefix: '/dead' }, route: { cluster: 'dead', timeout: '0s' } },
+          { name: 'dead', match: { prefix: '/dead' }, route: { cluster: 'dead', timeout: '0s', retryPolicy: { retryOn: 'connect-failure', numRetries: 2, retryBackOff: { baseInterval: '0.001s' } } } },
           { name: 'empty', match: { prefix: '/empty' }, route: { cluster: 'empty', timeout: '0s' } },
           { name: 'missing', match: { prefix: '/missing' }, route: { cluster: 'no-such-cluster' } },
           { name: 'slow', match: { prefix: '/slow' }, route: { cluster: 'both', timeout: '0.2s' } },
@@ -152,6 +152,8 @@ test('connection refused upstream gives 503 UF after retries', async () => {
   assert.equal(res.status, 503);
   assert.equal(res.headers['x-strait-flags'], 'UF');
   assert.equal(res.headers['x-strait-details'], 'upstream_reset_before_response_started{connection_failure}');
+  const line = sink.lines.find((l) => l.includes('"GET /dead HTTP/1.1"'));
+  assert.match(line ?? '', /" 503 URX,UF upstream_reset_before_response_started\{connection_failure\} /);
   assert.equal(proxy.stats.valueOf('envoy_cluster_upstream_rq_retry', { cluster_name: 'dead' }), 2);
 });
 

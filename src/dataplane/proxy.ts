@@ -15,6 +15,8 @@ import { TYPE_URL } from '../xds/resources.js';
 import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager, Listener, RouteConfiguration, Secret, TypeUrl, XdsResource } from '../xds/resources.js';
 import { compileConfig, EMPTY_RESOURCES, sdsNames } from './config/compile.js';
 import { TlsContextCache } from './tls/tls-context.js';
+// Registers Strait's HTTP filters (fault, CORS, ...) so listener configs can name them.
+import '../filters/http/index.js';
 import type { AddressMap, ResourceSet } from './config/compile.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
@@ -179,7 +181,7 @@ export class Proxy {
   }
 
   private async apply(next: ResourceSet): Promise<void> {
-    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses, this.tlsCache);
+    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses, this.tlsCache, { clock: this.opts.clock, random: this.opts.random });
     for (const l of compiled.listeners) for (const c of l.chains) for (const log of c.hcm.accessLogs) log.sink = this.sinkFor(log.path);
     const prepared = await this.listeners.prepare(compiled.listeners);
     this.clusters.commit(compiled.clusters);

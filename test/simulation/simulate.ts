@@ -55,6 +55,7 @@ export interface SimResult {
   readonly cluster?: string;
   readonly weightedClusters?: readonly SimWeightedCluster[];
   readonly directResponse?: number;
+  readonly redirect?: { status: number; scheme?: string; host?: string; port?: number; path?: string };
   readonly error?: SimError;
   /** Human-readable detail for errors (what the proxy would log or NACK with). */
   readonly detail?: string;
@@ -161,5 +162,7 @@ export function simulate(resources: ProxyResources, call: Call): SimResult {
       };
     case 'direct':
       return { ...routed, directResponse: action.status, clusterExists: false };
+    case 'redirect':
+      return { ...routed, redirect: { status: action.status, scheme: action.scheme, host: action.host, port: action.port, path: action.path }, clusterExists: false };
   }
 }

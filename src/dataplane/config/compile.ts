@@ -6,7 +6,7 @@ import type { StatsRegistry } from '../../telemetry/stats/stats.js';
 import type tls from 'node:tls';
 import { DOWNSTREAM_TLS_TYPE, HCM_TYPE } from '../../xds/resources.js';
 import type { Cluster, ClusterLoadAssignment, FilterChain, HttpConnectionManager, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
-import type { HcmConfig } from '../http/hcm-config.js';
+import type { FilterDeps, HcmConfig } from '../http/hcm-config.js';
 import { tlsOptions } from '../tls/tls-context.js';
 import type { TlsContextCache, TlsOptions } from '../tls/tls-context.js';
 import { compileHcm } from '../http/hcm-config.js';
@@ -70,7 +70,7 @@ export function mapAddress(address: string, map: AddressMap): string {
   return address;
 }
 
-export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats: StatsRegistry, addresses: AddressMap, tlsCache: TlsContextCache): CompiledConfig {
+export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats: StatsRegistry, addresses: AddressMap, tlsCache: TlsContextCache, deps: FilterDeps): CompiledConfig {
   const routeTables = new Map<string, RouteTable>();
   for (const [name, rc] of res.routes) routeTables.set(name, compileRouteConfiguration(rc));
 
@@ -85,7 +85,7 @@ export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats:
     const key = `${host}:${port}`;
     if (port !== 0 && seen.has(key)) throw new ConfigError(`listener ${l.name}: address ${key} is used by another listener`);
     seen.add(key);
-    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, tlsCache));
+    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, tlsCache, deps));
     if (chains.length === 0) throw new ConfigError(`listener ${l.name}: has no filter chains`);
     const tlsChains = chains.filter((c) => c.tls).length;
     if (tlsChains !== 0 && tlsChains !== chains.length) {
@@ -123,13 +123,14 @@ function compileChain(
   stats: StatsRegistry,
   secrets: ReadonlyMap<string, Secret>,
   tlsCache: TlsContextCache,
+  deps: FilterDeps,
 ): ChainSpec {
   const name = fc.name || `${listener}#${index}`;
   const filters = fc.filters ?? [];
   if (filters.length !== 1 || filters[0]!.typedConfig?.['@type'] !== HCM_TYPE) {
     throw new ConfigError(`listener ${listener} chain ${name}: the filter chain must hold one HttpConnectionManager (TCP proxying arrives later)`);
   }
-  const hcm = compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats);
+  const hcm = compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps);
   let tlsSpec: TlsSpec | null = null;
   const ts = fc.transportSocket;
   if (ts) {

@@ -14,8 +14,10 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { forwardableHeaders, countHeader, firstHeader } from './headers.js';
 import type { HeaderMap } from './headers.js';
 import type { HcmConfig } from './hcm-config.js';
-import { localReply, writeLocalReply } from './local-reply.js';
+import { localReply, localReplyHead, writeLocalReply } from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
+import { FilterChainRun } from './filter-chain.js';
+import type { CompiledRoute } from '../router/route-table.js';
 import { newStreamInfo } from './stream-info.js';
 import type { StreamInfo } from './stream-info.js';
 import { routeRequest } from '../router/router.js';
@@ -32,9 +34,10 @@ export interface DownstreamRequest {
   readonly res: ServerResponse;
   readonly info: StreamInfo;
   readonly cfg: HcmConfig;
-  readonly authority: string;
-  /** :path with the query. */
-  readonly fullPath: string;
+  /** :authority as forwarded (filters and rewrites may change it). */
+  authority: string;
+  /** :path with the query, as forwarded (filters and rewrites may change it). */
+  fullPath: string;
   readonly method: string;
   /** Headers to send upstream (hop-by-hop removed, forwarding headers applied). */
   readonly headers: HeaderMap;
@@ -44,6 +47,8 @@ export interface DownstreamRequest {
   done: boolean;
   /** Called by the router to abort the upstream side when the downstream goes away. */
   onDownstreamClose: (() => void) | null;
+  /** The HTTP filters' run for this request; null when the listener has no filters. */
+  filters: FilterChainRun | null;
 }
 
 // Names the proxy sets itself; incoming copies are dropped before forwarding.
@@ -126,7 +131,8 @@ export class HttpConnectionManager {
       if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
     }
 
-    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null };
+    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null, filters: null };
+    if (cfg.filters) d.filters = new FilterChainRun(d, cfg.filters);
 
     res.once('close', () => this.finish(d));
     if (bad) {
@@ -161,8 +167,25 @@ export class HttpConnectionManager {
       return;
     }
     info.routeName = match.route.name;
-    routeRequest(d, match.route, this.ctx, (r) => this.reply(d, r));
+    const fc = d.filters;
+    if (!fc) {
+      routeRequest(d, match.route, this.ctx, (r) => this.reply(d, r));
+      return;
+    }
+    fc.route = match.route;
+    const r = fc.runRequest();
+    if (r && typeof (r as Promise<unknown>).then === 'function') {
+      void (r as Promise<LocalReply | undefined>).then((lr) => this.afterFilters(d, match.route, lr));
+    } else {
+      this.afterFilters(d, match.route, r as LocalReply | undefined);
+    }
   };
+
+  private afterFilters(d: DownstreamRequest, route: CompiledRoute, r: LocalReply | undefined): void {
+    if (d.done) return;
+    if (r) this.reply(d, r);
+    else routeRequest(d, route, this.ctx, (lr) => this.reply(d, lr));
+  }
 
   private applyRequestId(cfg: HcmConfig, headers: HeaderMap, req: IncomingMessage): void {
     const existing = firstHeader(req.headers['x-request-id']);
@@ -204,7 +227,9 @@ export class HttpConnectionManager {
     if (cfg.serverHeaderTransformation !== 'PASS_THROUGH') extra.server = cfg.serverName;
     const rid = d.headers['x-request-id'];
     if (typeof rid === 'string') extra['x-request-id'] = rid;
-    info.bytesSent += writeLocalReply(res, r, extra, d.method === 'HEAD');
+    const head = localReplyHead(r, extra);
+    d.filters?.runResponseHeaders(r.status, head.headers);
+    info.bytesSent += writeLocalReply(res, r.status, head, d.method === 'HEAD');
     // Drain the request body so the connection stays usable for the next request.
     if (d.hasBody && !d.req.readableEnded) d.req.resume();
   }
@@ -215,6 +240,7 @@ export class HttpConnectionManager {
     const { res, info, cfg } = d;
     const onClose = d.onDownstreamClose;
     d.onDownstreamClose = null;
+    d.filters?.downstreamClosed();
     if (!res.writableFinished) {
       // The downstream went away before the whole response was written.
       if (!info.responseFlags.includes('DC')) info.responseFlags.push('DC');
@@ -227,6 +253,7 @@ export class HttpConnectionManager {
     cfg.stats.rqActive.value--;
     const cls = Math.floor(info.responseCode / 100);
     if (cls >= 1 && cls <= 5) cfg.stats.rqXx[cls - 1]!.value++;
+    d.filters?.log();
     for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
   }
 }

@@ -11,6 +11,10 @@ import { FILE_ACCESS_LOG_TYPE, HCM_TYPE, ROUTER_TYPE, STDOUT_ACCESS_LOG_TYPE } f
 import type { AccessLog, HttpConnectionManager } from '../../xds/resources.js';
 import { ConfigError, optionalDurationMs } from '../config/durations.js';
 import { compileRouteConfiguration, RouteTable } from '../router/route-table.js';
+import type { Clock } from '../../common/clock.js';
+import type { Random } from '../../common/random.js';
+import type { HttpFilter } from '../../filters/http/api.js';
+import { filterByTypeUrl } from '../../filters/http/registry.js';
 
 export interface CompiledAccessLog {
   readonly format: (s: StreamInfo) => string;
@@ -45,7 +49,14 @@ export interface HcmConfig {
   readonly requestHeadersTimeoutMs: number;
   readonly maxHeadersCount: number;
   readonly accessLogs: readonly CompiledAccessLog[];
+  /** HTTP filters before the router, in order; null when there are none. */
+  readonly filters: readonly HttpFilter[] | null;
   readonly stats: HcmStats;
+}
+
+export interface FilterDeps {
+  readonly clock: Clock;
+  readonly random: Random;
 }
 
 export function compileHcm(
@@ -53,6 +64,7 @@ export function compileHcm(
   hcm: HttpConnectionManager,
   routeConfigs: ReadonlyMap<string, RouteTable>,
   stats: StatsRegistry,
+  deps: FilterDeps,
 ): HcmConfig {
   const at = `listener ${listenerName}`;
   if (hcm['@type'] !== HCM_TYPE) throw new ConfigError(`${at}: expected an HttpConnectionManager`);
@@ -74,8 +86,11 @@ export function compileHcm(
   if (filters.length === 0 || filters[filters.length - 1]!.typedConfig?.['@type'] !== ROUTER_TYPE) {
     throw new ConfigError(`${at}: the last HTTP filter must be the router (${ROUTER_TYPE})`);
   }
+  const compiled: HttpFilter[] = [];
   for (const f of filters.slice(0, -1)) {
-    throw new ConfigError(`${at}: HTTP filter ${f.name} (${f.typedConfig?.['@type']}) is not supported yet`);
+    const factory = filterByTypeUrl(f.typedConfig?.['@type'] ?? '');
+    if (!factory) throw new ConfigError(`${at}: HTTP filter ${f.name} (${f.typedConfig?.['@type']}) is not supported`);
+    compiled.push(factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, random: deps.random, stats, statPrefix: hcm.statPrefix }));
   }
   const scope = stats.scope('http', { http_conn_manager_prefix: hcm.statPrefix });
   return {
@@ -93,6 +108,7 @@ export function compileHcm(
     requestHeadersTimeoutMs: optionalDurationMs(hcm.requestHeadersTimeout, `${at} requestHeadersTimeout`, 10_000),
     maxHeadersCount: hcm.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
     accessLogs: (hcm.accessLog ?? []).map((a) => compileAccessLog(at, a)),
+    filters: compiled.length ? compiled : null,
     stats: {
       rqTotal: scope.counter('downstream_rq_total'),
       rqActive: scope.gauge('downstream_rq_active'),

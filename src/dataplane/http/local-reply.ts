@@ -13,6 +13,10 @@ export interface LocalReply {
   readonly details: string;
   /** Human explanation for the body. */
   readonly message: string;
+  /** Extra response headers (a CORS preflight, a gRPC status), lower-case names. */
+  readonly headers?: readonly (readonly [string, string])[];
+  /** Exact body instead of the explanation line (e.g. an empty preflight answer). */
+  readonly body?: string;
 }
 
 export const REASONS: Readonly<Record<number, string>> = {
@@ -29,25 +33,29 @@ export const REASONS: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-export function localReply(status: number, flag: string, details: string, message: string): LocalReply {
-  return { status, flag, details, message };
+export function localReply(status: number, flag: string, details: string, message: string, extra?: { headers?: LocalReply['headers']; body?: string }): LocalReply {
+  return { status, flag, details, message, ...extra };
+}
+
+/** The response head of a local reply as a flat [name, value, ...] list (filters may edit it). */
+export function localReplyHead(reply: LocalReply, extraHeaders: Record<string, string>): { headers: string[]; body: string } {
+  const body = reply.body ?? `${reply.status} ${REASONS[reply.status] ?? ''}: ${reply.message} (response flag ${reply.flag || '-'}, ${reply.details})\n`;
+  const headers: string[] = [];
+  for (const [k, v] of Object.entries(extraHeaders)) headers.push(k, v);
+  if (body.length > 0 && reply.body === undefined) headers.push('content-type', 'text/plain; charset=utf-8');
+  headers.push('content-length', String(Buffer.byteLength(body)), 'x-strait-details', reply.details);
+  if (reply.flag) headers.push('x-strait-flags', reply.flag);
+  for (const [k, v] of reply.headers ?? []) headers.push(k, v);
+  return { headers, body };
 }
 
 /** Writes the reply; returns the number of body bytes sent. */
-export function writeLocalReply(res: ServerResponse, reply: LocalReply, extraHeaders: Record<string, string>, isHead: boolean): number {
-  const body = `${reply.status} ${REASONS[reply.status] ?? ''}: ${reply.message} (response flag ${reply.flag || '-'}, ${reply.details})\n`;
-  const headers: Record<string, string | number> = {
-    ...extraHeaders,
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-strait-details': reply.details,
-  };
-  if (reply.flag) headers['x-strait-flags'] = reply.flag;
-  res.writeHead(reply.status, headers);
-  if (isHead) {
+export function writeLocalReply(res: ServerResponse, status: number, head: { headers: string[]; body: string }, isHead: boolean): number {
+  res.writeHead(status, head.headers);
+  if (isHead || head.body.length === 0) {
     res.end();
     return 0;
   }
-  res.end(body);
-  return Buffer.byteLength(body);
+  res.end(head.body);
+  return Buffer.byteLength(head.body);
 }

@@ -90,7 +90,7 @@ test('invalid route configurations are rejected with the reason', () => {
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['x.com'], routes: route('a') }, { name: 'b', domains: ['X.com'], routes: route('b') }] }, /appears in two virtual hosts/);
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.*.com'], routes: route('a') }] }, /wildcard in the middle/);
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/', path: '/' }, route: { cluster: 'a' } }] }] }, /exactly one of/);
-  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' } }] }] }, /needs an action/);
+  bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' } }] }] }, /needs exactly one action/);
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a', timeout: 'soon' } }] }] }, /invalid duration/);
   bad({ name: 'r', virtualHosts: [{ name: 'a', domains: ['a.com'], routes: [{ match: { safeRegex: { regex: '(a)\\1' } }, route: { cluster: 'a' } }] }] }, /invalid regex/);
 });

@@ -1,38 +1,42 @@
-// The router: the terminal step of the HTTP filter chain. It resolves the route's cluster, picks
-// a host, sends the request over the cluster's pool and streams the response back, turning every
-// failure into a local reply with its Envoy flag (NC, UH, UF, UC, UR, UT). Bodyless idempotent
-// requests are retried on a connect failure or on a reset of a reused keep-alive connection
-// (the race where the upstream closes an idle connection just as it is reused), on another host
-// when there is one; full retry policies arrive with VirtualService `retries`.
+// The router: the terminal step of the HTTP filter chain. For the matched route it answers
+// directly (direct response, redirect) or picks the target cluster (weighted choice), applies the
+// route's rewrites and header changes, resolves the timeouts (route, per-try, and the
+// x-envoy-upstream-rq-*-timeout-ms overrides), computes the consistent-hash key, fires the
+// mirrors, and hands the request to an UpstreamExchange, which owns retries and the upstream
+// side. Every failure becomes a local reply with its Envoy flag.
 
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import type { Timer } from '../../common/clock.js';
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
-import { forwardableResponseHeaders } from '../http/headers.js';
-import { localReply } from '../http/local-reply.js';
+import { localReply, writeLocalReply } from '../http/local-reply.js';
 import type { LocalReply } from '../http/local-reply.js';
-import type { Cluster } from '../upstream/cluster.js';
-import type { Host } from '../upstream/host.js';
-import type { CompiledRoute, RouteAction } from './route-table.js';
+import { applyToRequest, applyToResponse } from './header-mutation.js';
+import type { CompiledMutations } from './header-mutation.js';
+import { computeHashKey } from './hash-key.js';
+import { sendMirrors } from './mirror.js';
+import { RequestBody } from './request-body.js';
+import type { CompiledRoute, RedirectTarget, RouteAction } from './route-entry.js';
+import { UpstreamExchange } from './upstream-exchange.js';
 
 type Reply = (r: LocalReply) => void;
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'STRAIT_CONNECT_TIMEOUT']);
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-/** Istio's default policy allows 2 retries; Strait applies it to the failures above. */
-const MAX_RETRIES = 2;
-// The proxy sets these itself: its own service time replaces an upstream proxy's.
-const SKIP_ALWAYS = new Set(['x-envoy-upstream-service-time']);
-const SKIP_WITH_SERVER = new Set(['x-envoy-upstream-service-time', 'server']);
-
 export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: ProxyContext, reply: Reply): void {
   const action = route.action;
-  if (action.kind === 'direct') {
-    writeDirectResponse(d, action.status, action.body);
-    return;
+  switch (action.kind) {
+    case 'direct':
+      writeDirectResponse(d, route, action.status, action.body);
+      return;
+    case 'redirect':
+      writeRedirect(d, route, action);
+      return;
   }
-  const clusterName = action.kind === 'cluster' ? action.cluster : pickWeighted(action, ctx.random.next());
+  let clusterName: string;
+  let targetHeaders: CompiledMutations | null = null;
+  if (action.kind === 'cluster') {
+    clusterName = action.cluster;
+  } else {
+    const t = pickWeighted(action, ctx.random.next());
+    clusterName = t.name;
+    targetHeaders = t.headers;
+  }
   d.info.upstreamCluster = clusterName;
   const cluster = ctx.clusters.get(clusterName);
   if (!cluster) {
@@ -40,237 +44,126 @@ export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: Pr
     reply(localReply(503, 'NC', 'cluster_not_found', `cluster "${clusterName}" is not configured on this proxy`));
     return;
   }
-  new UpstreamExchange(d, route, cluster, ctx, reply).start();
+
+  applyRewrite(d, route);
+  // Most specific first; a less specific level applies later and may override (Envoy's default).
+  const mutations = targetHeaders ? [targetHeaders, ...route.headers] : route.headers;
+  for (const m of mutations) if (m.request) applyToRequest(m.request, d.headers);
+
+  const timeouts = resolveTimeouts(d, route);
+  const hash = route.hash ? computeHashKey(route.hash, d.headers, d.fullPath, d.req.socket.remoteAddress ?? '', ctx.random) : undefined;
+  const body = d.hasBody ? new RequestBody(d.req, (n) => (d.info.bytesReceived += n)) : null;
+  if (route.mirrors) sendMirrors(d, route.mirrors, ctx, body);
+
+  new UpstreamExchange(d, cluster, ctx, reply, {
+    timeoutMs: timeouts.route,
+    perTryTimeoutMs: timeouts.perTry,
+    retry: route.retry,
+    hashKey: hash?.key,
+    responseMutations: mutations,
+    setCookie: hash?.setCookie,
+    includeAttemptCount: route.includeAttemptCount,
+    body,
+  }).start();
 }
 
-function pickWeighted(a: Extract<RouteAction, { kind: 'weighted' }>, r: number): string {
+function pickWeighted(a: Extract<RouteAction, { kind: 'weighted' }>, r: number): Extract<RouteAction, { kind: 'weighted' }>['clusters'][number] {
   let point = r * a.total;
   for (const c of a.clusters) {
     point -= c.weight;
-    if (point < 0) return c.name;
+    if (point < 0) return c;
   }
-  return a.clusters[a.clusters.length - 1]!.name;
+  return a.clusters[a.clusters.length - 1]!;
 }
 
-function writeDirectResponse(d: DownstreamRequest, status: number, body: string): void {
+/** Envoy's x-envoy-upstream-rq-timeout-ms and -per-try-timeout-ms overrides, consumed here. */
+function resolveTimeouts(d: DownstreamRequest, route: CompiledRoute): { route: number; perTry: number } {
+  let routeMs = route.timeoutMs;
+  let perTry = route.retry?.perTryTimeoutMs ?? 0;
+  const h = d.headers;
+  const rq = h['x-envoy-upstream-rq-timeout-ms'];
+  if (typeof rq === 'string' && /^\d+$/.test(rq)) routeMs = Number(rq);
+  const pt = h['x-envoy-upstream-rq-per-try-timeout-ms'];
+  if (typeof pt === 'string' && /^\d+$/.test(pt)) perTry = Number(pt);
+  delete h['x-envoy-upstream-rq-timeout-ms'];
+  delete h['x-envoy-upstream-rq-per-try-timeout-ms'];
+  // A per-try timeout longer than the whole route timeout can never fire.
+  if (routeMs > 0 && perTry >= routeMs) perTry = 0;
+  if (routeMs > 0) h['x-envoy-expected-rq-timeout-ms'] = String(perTry > 0 ? perTry : routeMs);
+  return { route: routeMs, perTry };
+}
+
+function applyRewrite(d: DownstreamRequest, route: CompiledRoute): void {
+  const rw = route.rewrite;
+  if (!rw) return;
+  const original = d.fullPath;
+  if (rw.prefix && original.startsWith(rw.prefix.from)) {
+    d.fullPath = rw.prefix.to + original.slice(rw.prefix.from.length);
+    // `/v1/x` with prefix `/v1/` → `` must still be a path.
+    if (d.fullPath === '' || d.fullPath.charCodeAt(0) === 63 /* ? */) d.fullPath = `/${d.fullPath}`;
+  } else if (rw.regex) {
+    const qi = original.indexOf('?');
+    const path = qi < 0 ? original : original.slice(0, qi);
+    d.fullPath = rw.regex.replace(path) + (qi < 0 ? '' : original.slice(qi));
+  }
+  if (d.fullPath !== original) d.headers['x-envoy-original-path'] = original;
+  if (rw.host !== undefined) {
+    d.authority = rw.host;
+    d.headers.host = rw.host;
+  }
+}
+
+function writeDirectResponse(d: DownstreamRequest, route: CompiledRoute, status: number, body: string): void {
   d.info.responseCodeDetails = 'direct_response';
-  const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body) };
-  if (body) headers['content-type'] = 'text/plain';
-  if (d.cfg.serverHeaderTransformation !== 'PASS_THROUGH') headers.server = d.cfg.serverName;
-  d.res.writeHead(status, headers);
-  d.res.end(d.method === 'HEAD' ? undefined : body);
-  d.info.bytesSent += d.method === 'HEAD' ? 0 : Buffer.byteLength(body);
+  const headers: string[] = ['content-length', String(Buffer.byteLength(body))];
+  if (body) headers.push('content-type', 'text/plain');
+  if (d.cfg.serverHeaderTransformation !== 'PASS_THROUGH') headers.push('server', d.cfg.serverName);
+  finishLocal(d, route, status, headers, body);
+}
+
+function writeRedirect(d: DownstreamRequest, route: CompiledRoute, r: RedirectTarget): void {
+  const scheme = r.scheme ?? d.info.scheme;
+  const { host: origHost, port: origPort } = splitAuthority(d.authority);
+  let host = r.host ?? origHost;
+  let port = r.port !== undefined ? (r.port === 0 ? '' : String(r.port)) : origPort;
+  // Switching scheme drops a port that was the old scheme's default (Envoy).
+  if (r.port === undefined && scheme !== d.info.scheme && (origPort === '' || (d.info.scheme === 'http' && origPort === '80') || (d.info.scheme === 'https' && origPort === '443'))) port = '';
+  if ((scheme === 'http' && port === '80') || (scheme === 'https' && port === '443')) port = '';
+  if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
+  const qi = d.fullPath.indexOf('?');
+  let path = qi < 0 ? d.fullPath : d.fullPath.slice(0, qi);
+  let query = qi < 0 ? '' : d.fullPath.slice(qi);
+  if (r.path !== undefined) {
+    const pq = r.path.indexOf('?');
+    path = pq < 0 ? r.path : r.path.slice(0, pq);
+    if (pq >= 0) query = r.path.slice(pq);
+  } else if (r.prefixRewrite !== undefined) {
+    const from = route.matchPrefix;
+    if (from !== undefined && path.startsWith(from)) path = r.prefixRewrite + path.slice(from.length);
+  }
+  if (r.stripQuery) query = '';
+  const location = `${scheme}://${host}${port ? `:${port}` : ''}${path}${query}`;
+  d.info.responseCodeDetails = 'direct_response';
+  const headers = ['location', location, 'content-length', '0'];
+  if (d.cfg.serverHeaderTransformation !== 'PASS_THROUGH') headers.push('server', d.cfg.serverName);
+  finishLocal(d, route, r.status, headers, '');
+}
+
+function finishLocal(d: DownstreamRequest, route: CompiledRoute, status: number, headers: string[], body: string): void {
+  // Local responses get the route's response header changes too (Envoy applies them).
+  for (const m of route.headers) if (m.response) applyToResponse(m.response, headers);
+  d.filters?.runResponseHeaders(status, headers);
+  d.info.bytesSent += writeLocalReply(d.res, status, { headers, body }, d.method === 'HEAD');
+  // Drain the request body so the connection stays usable for the next request.
   if (d.hasBody) d.req.resume();
 }
 
-class UpstreamExchange {
-  private upReq: http.ClientRequest | null = null;
-  private routeTimer: Timer | null = null;
-  private connectTimer: Timer | null = null;
-  private attempts = 0;
-  private readonly tried: Host[] = [];
-  private sentAt = 0;
-  private responseStarted = false;
-
-  constructor(
-    private readonly d: DownstreamRequest,
-    private readonly route: CompiledRoute,
-    private readonly cluster: Cluster,
-    private readonly ctx: ProxyContext,
-    private readonly reply: Reply,
-  ) {}
-
-  start(): void {
-    const { d } = this;
-    d.onDownstreamClose = () => this.cancel();
-    if (this.route.timeoutMs > 0) this.routeTimer = this.ctx.clock.setTimer(this.route.timeoutMs, () => this.onRouteTimeout());
-    this.attempt();
+function splitAuthority(a: string): { host: string; port: string } {
+  if (a.startsWith('[')) {
+    const end = a.indexOf(']');
+    return { host: a.slice(1, end), port: a.slice(end + 2) };
   }
-
-  private chooseHost(): Host | undefined {
-    const c = this.cluster;
-    let host = c.chooseHost(this.d.authority);
-    // On a retry prefer a host not tried yet, as Istio's previous_hosts predicate does.
-    for (let i = 0; host && this.tried.includes(host) && i < c.hosts().length; i++) host = c.chooseHost(this.d.authority);
-    return host;
-  }
-
-  private attempt(): void {
-    const { d, cluster } = this;
-    this.attempts++;
-    const host = this.chooseHost();
-    if (!host) {
-      cluster.stats.noHealthyHost.value++;
-      this.end();
-      this.reply(localReply(503, 'UH', 'no_healthy_upstream', `cluster "${cluster.name}" has no healthy endpoints`));
-      return;
-    }
-    this.tried.push(host);
-    d.info.upstreamHost = host.key;
-    cluster.stats.rqTotal.value++;
-    cluster.stats.rqActive.value++;
-    host.activeRequests++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      cluster.stats.rqActive.value--;
-      host.activeRequests--;
-    };
-
-    const upReq = http.request({
-      agent: cluster.pool.agent,
-      host: host.address,
-      port: host.port,
-      method: d.method,
-      path: d.fullPath,
-      headers: d.headers,
-      setHost: false,
-      localAddress: cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined,
-    });
-    this.upReq = upReq;
-    this.sentAt = this.ctx.clock.monotonic();
-
-    upReq.on('socket', (socket) => {
-      const onConnect = () => {
-        this.connectTimer?.cancel();
-        this.connectTimer = null;
-        d.info.upstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
-      };
-      if (socket.connecting) {
-        this.connectTimer = this.ctx.clock.setTimer(cluster.connectTimeoutMs, () => {
-          const err = Object.assign(new Error('connect timeout'), { code: 'STRAIT_CONNECT_TIMEOUT' });
-          upReq.destroy(err);
-        });
-        socket.once('connect', onConnect);
-      } else {
-        onConnect();
-      }
-    });
-
-    upReq.on('response', (upRes) => {
-      if (this.upReq !== upReq) return;
-      this.onResponse(upRes, release);
-    });
-
-    upReq.on('error', (err: NodeJS.ErrnoException) => {
-      release();
-      if (this.upReq !== upReq) return;
-      this.connectTimer?.cancel();
-      this.connectTimer = null;
-      this.onError(err, upReq.reusedSocket);
-    });
-
-    if (!d.hasBody) {
-      upReq.end();
-    } else {
-      const req = d.req;
-      req.on('data', (chunk: Buffer) => {
-        d.info.bytesReceived += chunk.length;
-        if (!upReq.write(chunk)) req.pause();
-      });
-      upReq.on('drain', () => req.resume());
-      req.once('end', () => upReq.end());
-    }
-  }
-
-  private onResponse(upRes: IncomingMessage, release: () => void): void {
-    const { d, cluster } = this;
-    this.responseStarted = true;
-    d.info.upstreamServiceTime = this.ctx.clock.monotonic() - this.sentAt;
-    if (d.done) {
-      upRes.resume();
-      release();
-      return;
-    }
-    const status = upRes.statusCode ?? 502;
-    const cls = Math.floor(status / 100);
-    if (cls >= 1 && cls <= 5) cluster.stats.rqXx[cls - 1]!.value++;
-
-    const transform = d.cfg.serverHeaderTransformation;
-    const headers = forwardableResponseHeaders(upRes.rawHeaders, transform === 'OVERWRITE' ? SKIP_WITH_SERVER : SKIP_ALWAYS);
-    headers.push('x-envoy-upstream-service-time', String(Math.round(d.info.upstreamServiceTime)));
-    if (transform === 'OVERWRITE' || (transform === 'APPEND_IF_ABSENT' && upRes.headers.server === undefined)) headers.push('server', d.cfg.serverName);
-    d.info.responseHeaders = upRes.headers;
-    d.info.responseCodeDetails = 'via_upstream';
-    d.res.writeHead(status, headers);
-
-    const res = d.res;
-    upRes.on('data', (chunk: Buffer) => {
-      d.info.bytesSent += chunk.length;
-      if (!res.write(chunk)) upRes.pause();
-    });
-    res.on('drain', () => upRes.resume());
-    upRes.once('end', () => {
-      release();
-      this.end();
-      res.end();
-    });
-    upRes.once('close', () => {
-      if (upRes.complete) return;
-      release();
-      if (d.done) return;
-      // The upstream went away mid-response: reset the downstream too (Envoy does).
-      this.end();
-      d.info.responseFlags.push('UR');
-      d.info.responseCodeDetails = 'upstream_reset_after_response_started{connection_termination}';
-      res.destroy();
-    });
-  }
-
-  private onError(err: NodeJS.ErrnoException, reusedSocket: boolean): void {
-    const { d } = this;
-    if (d.done || this.responseStarted) return;
-    const code = err.code ?? '';
-    const connectFailure = CONNECT_ERRORS.has(code);
-    const retriable = !d.hasBody && IDEMPOTENT.has(d.method) && (connectFailure || (reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')));
-    if (retriable && this.attempts <= MAX_RETRIES) {
-      this.cluster.stats.rqRetry.value++;
-      this.attempt();
-      return;
-    }
-    this.end();
-    if (connectFailure) {
-      d.info.upstreamTransportFailureReason = `delayed_connect_error:_${code}`;
-      const flag = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DF' : 'UF';
-      const what = flag === 'DF' ? `cannot resolve "${d.info.upstreamHost}"` : `cannot connect to ${d.info.upstreamHost} (${code})`;
-      this.reply(localReply(503, flag, 'upstream_reset_before_response_started{connection_failure}', `${what} for cluster "${this.cluster.name}"`));
-    } else {
-      this.reply(
-        localReply(503, 'UC', 'upstream_reset_before_response_started{connection_termination}', `${d.info.upstreamHost} closed the connection before responding (${code || err.message})`),
-      );
-    }
-  }
-
-  private onRouteTimeout(): void {
-    const { d } = this;
-    this.routeTimer = null;
-    if (d.done) return;
-    this.cluster.stats.rqTimeout.value++;
-    const up = this.upReq;
-    this.end();
-    up?.destroy();
-    if (d.res.headersSent) {
-      d.info.responseFlags.push('UT');
-      d.info.responseCodeDetails = 'response_timeout';
-      d.res.destroy();
-      return;
-    }
-    this.reply(localReply(504, 'UT', 'response_timeout', `upstream ${d.info.upstreamHost} did not answer within the route timeout of ${this.route.timeoutMs} ms`));
-  }
-
-  /** Downstream went away: abandon the upstream request (its connection is not reused). */
-  private cancel(): void {
-    const up = this.upReq;
-    this.end();
-    up?.destroy();
-  }
-
-  private end(): void {
-    this.upReq = null;
-    this.routeTimer?.cancel();
-    this.routeTimer = null;
-    this.connectTimer?.cancel();
-    this.connectTimer = null;
-  }
+  const i = a.lastIndexOf(':');
+  return i < 0 ? { host: a, port: '' } : { host: a.slice(0, i), port: a.slice(i + 1) };
 }
+
