@@ -88,23 +88,21 @@ test('a missing required field is reported at the key of its parent', () => {
 test('an unsupported field is a warning, and the resource is still loaded', () => {
   const text = yaml(
     'apiVersion: networking.istio.io/v1beta1',
-    'kind: VirtualService',
-    'metadata: {name: r, namespace: default}',
+    'kind: Gateway',
+    'metadata: {name: gw, namespace: istio-system}',
     'spec:',
-    '  hosts: [reviews]',
-    '  http:',
-    '  - timeout: 5s', //        7
-    '    route:',
-    '    - destination: {host: reviews}',
+    '  selector: {istio: ingressgateway}',
+    '  servers:',
+    '  - port: {number: 80, name: http, protocol: HTTP}',
+    '    hosts: ["*"]',
+    '    defaultEndpoint: 127.0.0.1:8080', // 9
   );
-  const { resources, diagnostics } = loadConfigText(text, 'vs.yaml');
-  assert.deepEqual(where(diagnostics), ['unsupported-field@7:5']);
+  const { resources, diagnostics } = loadConfigText(text, 'gw.yaml');
+  assert.deepEqual(where(diagnostics), ['unsupported-field@9:5']);
   assert.equal(diagnostics[0].severity, 'warning');
-  assert.equal(diagnostics[0].message, "field 'spec.http[0].timeout' is valid Istio but Strait does not implement it yet; it is ignored");
+  assert.equal(diagnostics[0].message, "field 'spec.servers[0].defaultEndpoint' is valid Istio but Strait does not implement it yet; it is ignored");
   assert.equal(resources.length, 1);
-  const vs = resources[0];
-  assert.equal(vs.kind, 'VirtualService');
-  if (vs.kind === 'VirtualService') assert.deepEqual(vs.spec.http[0].extra, { timeout: '5s' });
+  assert.equal(resources[0].kind, 'Gateway');
 });
 
 test('every diagnostic has a fix sentence', () => {

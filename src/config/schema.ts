@@ -11,7 +11,7 @@
 // what was expected and what was found, point at the key or the value, and distinguish the three
 // statuses, which is most of what makes `strait validate` useful.
 
-import type { FieldPath, Severity } from './types.js';
+import type { FieldPath, Severity, SourcePosition } from './types.js';
 import { didYouMean } from './suggest.js';
 
 export type FieldStatus = 'supported' | 'ignored' | 'unsupported';
@@ -30,6 +30,11 @@ export interface Finding {
   readonly anchor: 'key' | 'value';
   readonly message: string;
   readonly fix: string;
+  /**
+   * Overrides the position the path would give: for text embedded in a string value (the mesh
+   * config YAML inside a ConfigMap), whose paths are not paths of the resource.
+   */
+  readonly position?: SourcePosition;
 }
 
 /** Collects findings while one resource is walked. */
@@ -233,6 +238,22 @@ export function oneOf<A, B>(a: Schema<A>, b: Schema<B>): Schema<A | B> {
       if (a.accepts(v)) return a.check(v, path, ctx, state);
       if (b.accepts(v)) return b.check(v, path, ctx, state);
       return typeError(expected, v, path, ctx);
+    },
+  };
+}
+
+/**
+ * The same checks as `schema`, with the checked value converted by `fn`: defaults applied,
+ * deprecated spellings folded, list entries given their `path`. The schema's own shape (`fields`,
+ * `items`, `values`) is kept, so the field-status table still walks through it.
+ */
+export function mapped<S extends Schema<unknown>, T>(schema: S, fn: (value: Static<S>, path: FieldPath) => T): Schema<T> & Omit<S, keyof Schema<unknown>> {
+  return {
+    ...schema,
+    check(v, path, ctx, state) {
+      const r = schema.check(v, path, ctx, state);
+      // Sound: a schema's check returns INVALID or a value of its static type.
+      return r === INVALID ? INVALID : fn(r as Static<S>, path);
     },
   };
 }

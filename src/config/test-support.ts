@@ -1,13 +1,17 @@
-// Test-only: certificates and keys made at test time with the openssl CLI, so that no private key
-// is ever committed. Self-signed ECDSA P-256 leaves with a DNS SAN; the expired and not-yet-valid
+// Test-only helpers: loading manifest text with positions (loadText, loadOne, where), and
+// certificates and keys made at test time with the openssl CLI, so that no private key is ever
+// committed. Self-signed ECDSA P-256 leaves with a DNS SAN; the expired and not-yet-valid
 // ones are signed through `openssl ca -selfsign` with explicit start and end dates, because the
 // OpenSSL 3.0 found on most machines has no `-not_before`/`-not_after` for `req` or `x509`.
 // Excluded from the build (tsconfig.build.json).
 
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfigText } from './load-config.js';
+import type { ConfigKind, ConfigResource, Diagnostic, ResourceOf } from './types.js';
 
 export interface PemPair {
   readonly cert: string;
@@ -84,4 +88,28 @@ export function testCertificates(): TestCertificates {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// ---- manifests -----------------------------------------------------------------------------------
+
+/** Lines joined into a YAML text (tests annotate line numbers beside them). */
+export const yaml = (...lines: string[]): string => `${lines.join('\n')}\n`;
+
+/** `severity:code@line:col` of each diagnostic, for asserting exact positions. */
+export function where(diags: readonly Diagnostic[]): string[] {
+  return diags.map((d) => `${d.severity}:${d.code}@${d.line}:${d.col}`);
+}
+
+/** Loads one file's text (as `k.yaml`): the resources, the diagnostics and their positions. */
+export function loadText(text: string): { resources: ConfigResource[]; diagnostics: Diagnostic[]; at: string[]; codes: string[] } {
+  const { resources, diagnostics } = loadConfigText(text, 'k.yaml');
+  return { resources, diagnostics, at: where(diagnostics), codes: diagnostics.map((d) => `${d.severity}:${d.code}`) };
+}
+
+/** The only resource of `text`, asserting its kind and that it loaded. */
+export function loadOne<K extends ConfigKind>(kind: K, text: string): { resource: ResourceOf<K>; diagnostics: Diagnostic[]; at: string[]; codes: string[] } {
+  const r = loadText(text);
+  assert.equal(r.resources.length, 1, `expected one ${kind}; diagnostics: ${r.at.join(', ')} ${r.diagnostics.map((d) => d.message).join(' | ')}`);
+  assert.equal(r.resources[0].kind, kind);
+  return { ...r, resource: r.resources[0] as ResourceOf<K> };
 }

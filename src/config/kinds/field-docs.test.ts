@@ -11,6 +11,6 @@ test('docs/config-fields.md matches the schemas (run `npm run docs` after changi
 test('the field reference lists implemented, ignored and not-yet fields', () => {
   const doc = renderFieldDocs();
   assert.match(doc, /\| `spec\.http\[\]\.match\[\]\.uri\.prefix` \| works \|/);
-  assert.match(doc, /\| `spec\.http\[\]\.retries` \| warning: not yet \|/);
+  assert.match(doc, /\| `spec\.servers\[\]\.defaultEndpoint` \| warning: not yet \|/);
   assert.match(doc, /\| `spec\.template\.spec\.containers\[\]\.imagePullPolicy` \| accepted, no effect \|/);
 });

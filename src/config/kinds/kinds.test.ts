@@ -167,150 +167,6 @@ test('Namespace is cluster-scoped: its namespace is empty, and a namespace field
   assert.equal(r.resources[0].metadata.namespace, '');
 });
 
-// ---- Gateway --------------------------------------------------------------------------------
-
-const gateway = (servers: unknown[], extra: Record<string, unknown> = {}) => ({
-  apiVersion: 'networking.istio.io/v1alpha3',
-  kind: 'Gateway',
-  metadata: { name: 'gw', namespace: 'istio-system' },
-  spec: { selector: { istio: 'ingressgateway' }, servers, ...extra },
-});
-
-test('Gateway: protocol is upper-cased, tls is kept with a warning', () => {
-  const tls = { mode: 'SIMPLE', credentialName: 'cert' };
-  const { resource, diagnostics } = loadObject('Gateway', gateway([
-    { port: { number: 80, name: 'http', protocol: 'http' }, hosts: ['*'] },
-    { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['bookinfo/*.example.com'], tls },
-  ]));
-  assert.deepEqual(diagnostics.map((d) => [d.code, d.message]), [['unsupported-field', "field 'spec.servers[1].tls' is valid Istio but Strait does not implement it yet; it is ignored"]]);
-  assert.deepEqual(resource?.spec.servers.map((s) => s.port.protocol), ['HTTP', 'HTTPS']);
-  assert.deepEqual(resource?.spec.servers[1].tls, tls);
-});
-
-test('Gateway: Istio rules (port name, non-empty hosts, TLS settings for HTTPS, known protocol)', () => {
-  assert.deepEqual(loadObject('Gateway', gateway([{ port: { number: 80, protocol: 'HTTP' }, hosts: ['*'] }])).codes, ['error:missing-field']);
-  assert.deepEqual(loadObject('Gateway', gateway([{ port: { number: 80, name: 'h', protocol: 'HTTP' }, hosts: [] }])).codes, ['error:invalid-value']);
-  assert.deepEqual(loadObject('Gateway', gateway([{ port: { number: 443, name: 'h', protocol: 'HTTPS' }, hosts: ['*'] }])).codes, ['error:missing-field']);
-  assert.deepEqual(loadObject('Gateway', gateway([{ port: { number: 80, name: 'h', protocol: 'HTTPX' }, hosts: ['*'] }])).codes, ['error:invalid-value']);
-  assert.deepEqual(loadObject('Gateway', gateway([])).codes, ['error:invalid-value']);
-  // httpsRedirect on a plain HTTP server is allowed; certificates are not.
-  assert.deepEqual(loadObject('Gateway', gateway([{ port: { number: 80, name: 'h', protocol: 'HTTP' }, hosts: ['*'], tls: { httpsRedirect: true } }])).codes, ['warning:unsupported-field']);
-  assert.deepEqual(
-    loadObject('Gateway', gateway([{ port: { number: 80, name: 'h', protocol: 'HTTP' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'c' } }])).codes,
-    ['warning:unsupported-field', 'error:invalid-value'],
-  );
-});
-
-test('Gateway: every ServerTLSSettings field is known; a typo inside tls is still an error', () => {
-  const tls = {
-    httpsRedirect: false, mode: 'MUTUAL', serverCertificate: 'a', privateKey: 'b', caCertificates: 'c', caCrl: 'd', credentialName: 'e',
-    credentialNames: ['e'], caCertCredentialName: 'f', tlsCertificates: [{ serverCertificate: 'a', privateKey: 'b', caCertificates: 'c' }],
-    subjectAltNames: ['x'], verifyCertificateSpki: ['y'], verifyCertificateHash: ['z'], minProtocolVersion: 'TLSV1_2', maxProtocolVersion: 'TLSV1_3',
-    cipherSuites: ['ECDHE-RSA-AES256-GCM-SHA384'], insecureSkipVerify: false,
-  };
-  const server = { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], defaultEndpoint: '127.0.0.1:8080', tls };
-  assert.deepEqual(loadObject('Gateway', gateway([server])).codes, ['warning:unsupported-field', 'warning:unsupported-field']);
-  assert.deepEqual(loadObject('Gateway', gateway([{ ...server, tls: { ...tls, credentialNme: 'x' } }])).codes, ['warning:unsupported-field', 'warning:unsupported-field', 'error:unknown-field']);
-});
-
-// ---- VirtualService -------------------------------------------------------------------------
-
-const vs = (spec: Record<string, unknown>) => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'bookinfo' }, spec: { hosts: ['reviews'], ...spec } });
-const dest = (host: string, weight?: number) => ({ destination: { host }, ...(weight !== undefined ? { weight } : {}) });
-
-test('VirtualService: implemented matches are converted, gateways default to []', () => {
-  const { resource, diagnostics } = loadObject('VirtualService', vs({
-    http: [{
-      name: 'api',
-      match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' }, headers: { 'x-user': { exact: 'jason' }, 'x-debug': {} }, ignoreUriCase: true }],
-      route: [{ destination: { host: 'reviews', subset: 'v1', port: { number: 9080 } } }],
-    }],
-  }));
-  assert.deepEqual(diagnostics, []);
-  assert.ok(resource);
-  assert.deepEqual(resource.spec.gateways, []);
-  assert.deepEqual(resource.spec.http, [{
-    name: 'api',
-    match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' }, headers: { 'x-user': { exact: 'jason' }, 'x-debug': {} }, ignoreUriCase: true }],
-    route: [{ destination: { host: 'reviews', subset: 'v1', port: { number: 9080 } } }],
-    path: ['spec', 'http', 0],
-    extra: {},
-  }]);
-});
-
-test('VirtualService: unimplemented rule fields warn and are kept in extra; tcp/tls routes warn', () => {
-  const { resource, diagnostics } = loadObject('VirtualService', vs({
-    http: [{ route: [dest('reviews')], retries: { attempts: 3, perTryTimeout: '2s' }, fault: { abort: { httpStatus: 500, percentage: { value: 10 } } } }],
-    tcp: [{ route: [dest('db')] }],
-  }));
-  assert.deepEqual(diagnostics.map((d) => d.message.match(/^field '([^']+)'/)?.[1]), ['spec.http[0].retries', 'spec.http[0].fault', 'spec.tcp']);
-  assert.deepEqual(resource?.spec.http[0].extra, { retries: { attempts: 3, perTryTimeout: '2s' }, fault: { abort: { httpStatus: 500, percentage: { value: 10 } } } });
-});
-
-test('VirtualService: every HTTPRoute and HTTPMatchRequest field of Istio is known (warning, never unknown)', () => {
-  const rule = {
-    name: 'all',
-    match: [{
-      name: 'm', uri: { exact: '/' }, scheme: { exact: 'https' }, method: { exact: 'GET' }, authority: { prefix: 'a' },
-      headers: { a: { regex: 'x' } }, withoutHeaders: { b: {} }, queryParams: { q: { exact: '' } }, ignoreUriCase: false, port: 80,
-      sourceLabels: { app: 'x' }, sourceNamespace: 'default', gateways: ['mesh'], statPrefix: 's',
-    }],
-    route: [{ destination: { host: 'reviews' }, headers: { request: { set: { a: 'b' }, add: { c: 'd' }, remove: ['e'] }, response: {} } }],
-    rewrite: { uri: '/', authority: 'x' },
-    timeout: '1.5s',
-    retries: { attempts: 2, perTryTimeout: '1s', retryOn: '5xx', retryRemoteLocalities: true, retryIgnorePreviousHosts: true, backoff: '25ms' },
-    fault: { delay: { percent: 5, fixedDelay: '1s', percentage: { value: 1.5 } }, abort: { grpcStatus: 'UNAVAILABLE', percentage: { value: 1 } } },
-    mirror: { host: 'm', subset: 'v1', port: { number: 80 } },
-    mirrors: [{ destination: { host: 'm' }, percentage: { value: 50 } }],
-    mirrorPercent: 10,
-    mirrorPercentage: { value: 10 },
-    corsPolicy: { allowOrigin: ['*'], allowOrigins: [{ exact: 'https://a' }], allowMethods: ['GET'], allowHeaders: ['x'], exposeHeaders: ['y'], maxAge: '24h', allowCredentials: true, unmatchedPreflights: 'IGNORE' },
-    headers: { request: { set: { a: 'b' } } },
-  };
-  const redirectRule = { redirect: { uri: '/v2', authority: 'a', derivePort: 'FROM_REQUEST_PORT', scheme: 'https', redirectCode: 308, prefixRewrite: '/p' } };
-  const directRule = { directResponse: { status: 503, body: { string: 'down' } } };
-  const delegateRule = { delegate: { name: 'd', namespace: 'n' } };
-  const tls = [{ match: [{ sniHosts: ['a.com'], destinationSubnets: ['1.2.3.4/32'], port: 443, sourceLabels: { a: 'b' }, gateways: ['g'], sourceNamespace: 'n' }], route: [{ destination: { host: 'a' }, weight: 100 }] }];
-  const tcp = [{ match: [{ destinationSubnets: ['1.2.3.4'], port: 3306, sourceSubnet: '1.2.3.4', sourceLabels: { a: 'b' }, gateways: ['g'], sourceNamespace: 'n' }], route: [{ destination: { host: 'db' } }] }];
-  const { diagnostics } = loadObject('VirtualService', vs({ gateways: ['mesh'], exportTo: ['.'], http: [rule, redirectRule, directRule, delegateRule], tls, tcp }));
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
-  assert.ok(diagnostics.every((d) => d.code === 'unsupported-field'));
-  // Match fields Strait implements (scheme, authority, withoutHeaders, queryParams, port,
-  // sourceLabels, sourceNamespace, gateways) give none; headers.regex and statPrefix still warn.
-  assert.equal(diagnostics.length, 18);
-});
-
-test('VirtualService: StringMatch needs exactly one of exact/prefix/regex; uri regex is unsupported but kept', () => {
-  assert.deepEqual(loadObject('VirtualService', vs({ http: [{ match: [{ uri: {} }], route: [dest('reviews')] }] })).codes, ['error:one-of']);
-  const r = loadObject('VirtualService', vs({ http: [{ match: [{ uri: { regex: '^/v[0-9]+' } }], route: [dest('reviews')] }] }));
-  assert.deepEqual(r.codes, ['warning:unsupported-field']);
-  assert.deepEqual(r.resource?.spec.http[0].match[0].uri, { regex: '^/v[0-9]+' });
-});
-
-test('VirtualService weights: total 0 is an error, a sum other than 100 a warning, one destination needs none', () => {
-  const rule = (route: unknown[]) => vs({ http: [{ route }] });
-  assert.deepEqual(loadObject('VirtualService', rule([dest('a')])).codes, []);
-  assert.deepEqual(loadObject('VirtualService', rule([dest('a', 80), dest('b', 20)])).codes, []);
-  assert.deepEqual(loadObject('VirtualService', rule([dest('a'), dest('b')])).codes, ['error:invalid-weights']);
-  const off = loadObject('VirtualService', rule([dest('a', 50), dest('b', 60)]));
-  assert.deepEqual(off.codes, ['warning:weights-not-100']);
-  assert.ok(off.resource, 'a relative split is valid Istio, so the resource loads');
-  assert.deepEqual(loadObject('VirtualService', rule([dest('a', 100), dest('b')])).codes, ['warning:zero-weight']);
-  assert.deepEqual(loadObject('VirtualService', rule([dest('a', -1)])).codes, ['error:invalid-value']);
-});
-
-test('VirtualService: a rule needs exactly one action', () => {
-  assert.deepEqual(loadObject('VirtualService', vs({ http: [{ name: 'nothing' }] })).codes, ['error:missing-field']);
-  const both = loadObject('VirtualService', vs({ http: [{ route: [dest('a')], redirect: { uri: '/x' } }] }));
-  assert.deepEqual(both.codes, ['warning:unsupported-field', 'error:conflict']);
-});
-
-test('VirtualService: * host is refused for the mesh; no hosts means a delegate (warning)', () => {
-  assert.deepEqual(loadObject('VirtualService', vs({ hosts: ['*'], http: [{ route: [dest('a')] }] })).codes, ['error:invalid-value']);
-  assert.deepEqual(loadObject('VirtualService', vs({ hosts: ['*'], gateways: ['gw'], http: [{ route: [dest('a')] }] })).codes, []);
-  assert.deepEqual(loadObject('VirtualService', vs({ hosts: [], http: [{ route: [dest('a')] }] })).codes, ['warning:delegate-virtual-service']);
-});
-
 // ---- field status table ---------------------------------------------------------------------
 
 test('the field-status table lists every field with its status, inheriting unsupported downwards', () => {
@@ -319,10 +175,12 @@ test('the field-status table lists every field with its status, inheriting unsup
   assert.equal(status('Deployment', 'spec.template.spec.containers[].imagePullPolicy'), 'ignored');
   assert.equal(status('Deployment', 'spec.template.spec.containers[].env[].valueFrom'), 'unsupported');
   assert.equal(status('Deployment', 'spec.replicas'), 'supported');
-  assert.equal(status('VirtualService', 'spec.http[].match[].uri.regex'), 'unsupported');
-  assert.equal(status('VirtualService', 'spec.http[].retries.attempts'), 'unsupported');
+  assert.equal(status('VirtualService', 'spec.http[].match[].uri.regex'), 'supported');
+  assert.equal(status('VirtualService', 'spec.http[].retries.attempts'), 'supported');
   assert.equal(status('VirtualService', 'spec.http[].match[].headers{}.prefix'), 'supported');
-  assert.equal(status('Gateway', 'spec.servers[].tls.mode'), 'unsupported');
+  assert.equal(status('Gateway', 'spec.servers[].tls.mode'), 'supported');
+  assert.equal(status('Gateway', 'spec.servers[].tls.serverCertificate'), 'unsupported');
+  assert.equal(status('Gateway', 'spec.servers[].defaultEndpoint'), 'unsupported');
   assert.equal(status('Namespace', 'metadata.uid'), 'ignored');
   assert.equal(new Set(rows.map((r) => `${r.kind} ${r.path}`)).size, rows.length);
 });
