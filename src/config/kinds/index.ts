@@ -1,6 +1,6 @@
 // The table of kinds Strait reads: the ones it implements (with their schemas), the ones it
-// accepts without using, and the ones from the same API families that it will implement later
-// (loaded with an `unsupported-kind` warning instead of an error, so a real cluster's manifests
+// accepts and checks without using (ServiceAccount; ConfigMaps other than the mesh config), and
+// the ones from the same API families that it will implement later (loaded with an `unsupported-kind` warning instead of an error, so a real cluster's manifests
 // can be pointed at Strait as they are). `fieldStatusTable()` walks the schemas and lists every
 // field with its status and note: the single source for the field-support documentation.
 
@@ -8,13 +8,16 @@ import type { FieldStatus, Fields, ListSchema, MapSchema, ObjectSchema, Schema }
 import type { KindDefinition } from './common.js';
 import { configMapKind } from './config-map.js';
 import { deploymentKind } from './deployment.js';
+import { destinationRuleKind } from './destination-rule.js';
 import { gatewayKind } from './gateway.js';
 import { ingressClassKind } from './ingress-class.js';
 import { ingressKind } from './ingress.js';
 import { namespaceKind } from './namespace.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './service-account.js';
+import { serviceEntryKind, workloadEntryKind } from './service-entry.js';
 import { serviceKind } from './service.js';
+import { sidecarKind } from './sidecar.js';
 import { virtualServiceKind } from './virtual-service.js';
 
 export type { KindDefinition } from './common.js';
@@ -28,6 +31,10 @@ export const KINDS: readonly KindDefinition[] = [
   configMapKind,
   gatewayKind,
   virtualServiceKind,
+  destinationRuleKind,
+  serviceEntryKind,
+  workloadEntryKind,
+  sidecarKind,
   ingressKind,
   ingressClassKind,
 ];
@@ -37,16 +44,11 @@ export interface FutureKind {
   readonly apiVersions: readonly string[];
 }
 
-const istioNetworking = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
 const istioSecurity = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 const gatewayApi = ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'];
 
 /** Kinds Strait will implement later: accepted with a warning, never stored. */
 export const FUTURE_KINDS: readonly FutureKind[] = [
-  { kind: 'DestinationRule', apiVersions: istioNetworking },
-  { kind: 'ServiceEntry', apiVersions: istioNetworking },
-  { kind: 'Sidecar', apiVersions: istioNetworking },
-  { kind: 'WorkloadEntry', apiVersions: istioNetworking },
   { kind: 'EnvoyFilter', apiVersions: ['networking.istio.io/v1alpha3'] },
   { kind: 'PeerAuthentication', apiVersions: istioSecurity },
   { kind: 'RequestAuthentication', apiVersions: istioSecurity },
