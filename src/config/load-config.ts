@@ -73,7 +73,7 @@ function familyOf(apiVersion: string): string {
 
 function loadResource(raw: unknown, source: LocatedSource, diagnostics: Diagnostic[]): Entry | undefined {
   const report = (f: Finding): void => {
-    const pos = f.anchor === 'key' ? source.keyAt(f.path) : source.at(f.path);
+    const pos = f.position ?? (f.anchor === 'key' ? source.keyAt(f.path) : source.at(f.path));
     diagnostics.push(diag(f.severity, pos, f.code, f.message, f.fix));
   };
   if (!isPlainObject(raw)) {
@@ -179,19 +179,19 @@ function parseFile(text: string, file: string): FileResult {
 
     // `kind: List` (what `kubectl get -o yaml` prints), and typed lists such as ServiceList.
     if (isPlainObject(raw) && typeof raw.kind === 'string' && (raw.kind === 'List' || (raw.kind.endsWith('List') && Array.isArray(raw.items)))) {
-      const listSource = makeSource(doc, lineCounter, file, docIndex, []);
+      const listSource = makeSource(doc, lineCounter, file, docIndex, [], text);
       if (!Array.isArray(raw.items)) {
         diagnostics.push(diag('error', raw.items === undefined ? listSource : listSource.at(['items']), 'wrong-type', `items: expected a list of resources, found ${describeValue(raw.items)}`, 'put the resources under `items:` as a list'));
         return;
       }
       raw.items.forEach((item: unknown, i) => {
         const base: FieldPath = ['items', i];
-        const entry = loadResource(item, makeSource(doc, lineCounter, file, docIndex, base), diagnostics);
+        const entry = loadResource(item, makeSource(doc, lineCounter, file, docIndex, base, text), diagnostics);
         if (entry) entries.push(entry);
       });
       return;
     }
-    const entry = loadResource(raw, makeSource(doc, lineCounter, file, docIndex, []), diagnostics);
+    const entry = loadResource(raw, makeSource(doc, lineCounter, file, docIndex, [], text), diagnostics);
     if (entry) entries.push(entry);
   });
   return { entries, diagnostics };

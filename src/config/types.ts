@@ -18,6 +18,13 @@ export interface ResourceSource extends SourcePosition {
   /** Index of the document inside its file (0-based). */
   readonly docIndex: number;
   at(path: FieldPath): SourcePosition;
+  /**
+   * Where the text of a literal block scalar (`key: |`) at `path` starts: the line of its first
+   * content line and its indentation, so that positions inside YAML embedded in a string (the
+   * mesh config in a ConfigMap) map back to the file. Undefined for other values; absent on
+   * sources that were not read from text.
+   */
+  blockAt?(path: FieldPath): { readonly line: number; readonly indent: number } | undefined;
 }
 
 export type Severity = 'error' | 'warning';

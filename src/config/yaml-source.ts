@@ -80,6 +80,8 @@ export function makeSource(
   file: string,
   docIndex: number,
   base: FieldPath,
+  /** The file's text, for blockAt (embedded YAML); without it blockAt finds nothing. */
+  text?: string,
 ): LocatedSource {
   const pos = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
@@ -100,5 +102,16 @@ export function makeSource(
     const offset = rangeStart(key) ?? rangeStart(node);
     return offset === undefined ? rootPos : pos(offset);
   };
-  return { ...rootPos, docIndex, at, keyAt };
+  const blockAt = (path: FieldPath): { line: number; indent: number } | undefined => {
+    const { node } = lookup(doc, [...base, ...path]);
+    if (text === undefined || !isScalar(node) || node.type !== 'BLOCK_LITERAL' || !node.range) return undefined;
+    // The header (`|`, `|-`, `|2`) ends its line; the content starts on the next one. Its
+    // indentation is that of the first line that is not blank.
+    const headerLine = lineCounter.linePos(node.range[0]).line;
+    const contentStart = text.indexOf('\n', node.range[0]) + 1;
+    if (contentStart === 0) return undefined;
+    const firstLine = /^(?:[ \t]*\r?\n)*( *)/.exec(text.slice(contentStart, node.range[2]));
+    return { line: headerLine + 1, indent: firstLine?.[1].length ?? 0 };
+  };
+  return { ...rootPos, docIndex, at, keyAt, blockAt };
 }

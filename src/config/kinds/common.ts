@@ -116,8 +116,9 @@ export interface KindDefinition {
   /** The root schema, for the field-status table. */
   readonly schema: ObjectSchema<Fields>;
   /**
-   * Kinds Strait accepts and checks but does not use (ServiceAccount, ConfigMap): never stored.
-   * `unusedWarning` (if set) is reported once per resource.
+   * False for kinds Strait accepts and checks but does not use (ServiceAccount): never stored.
+   * ConfigMap is stored only as the mesh config; `unusedWarning` (if set) is reported once for
+   * each resource that is not stored.
    */
   readonly stored: boolean;
   readonly unusedWarning?: string;
@@ -135,7 +136,11 @@ export function defineKind<F extends Fields>(def: {
   clusterScoped?: boolean;
   schema: ObjectSchema<F & ResourceTop>;
   unusedWarning?: string;
-  convert?: (value: ObjectOf<F & ResourceTop>, base: ResourceBase, ctx: WalkContext) => ConfigResource;
+  /**
+   * Builds the stored resource. Returning undefined stores nothing (and reports `unusedWarning`):
+   * a ConfigMap is stored only when it is the mesh config.
+   */
+  convert?: (value: ObjectOf<F & ResourceTop>, base: ResourceBase, ctx: WalkContext, source: ResourceSource) => ConfigResource | undefined;
 }): KindDefinition {
   const clusterScoped = def.clusterScoped ?? false;
   return {
@@ -167,7 +172,10 @@ export function defineKind<F extends Fields>(def: {
         );
       }
       const base: ResourceBase = { apiVersion: v.apiVersion, metadata: toObjectMeta(v.metadata, clusterScoped), source };
-      const resource = def.convert(value, base, ctx);
+      const reported = ctx.findings.length;
+      const resource = def.convert(value, base, ctx, source);
+      // A converter that said why it stores nothing has said enough.
+      if (resource === undefined && def.unusedWarning && ctx.findings.length === reported) ctx.warn([], 'unused-kind', def.unusedWarning, 'remove it if nothing else reads it; Strait does not use it', 'key');
       return ctx.errors > 0 ? undefined : resource;
     },
   };

@@ -2,7 +2,7 @@
 // reference can never drift from what the loader accepts: a test compares the committed file
 // with this output, and `npm run docs` rewrites it.
 
-import { fieldStatusTable, KINDS } from './index.js';
+import { fieldStatusTable, KINDS, MESH_CONFIG_DOC } from './index.js';
 
 const STATUS_TEXT = { supported: 'works', ignored: 'accepted, no effect', unsupported: 'warning: not yet' } as const;
 
@@ -21,10 +21,11 @@ export function renderFieldDocs(): string {
     '[compat.md](compat.md).',
     '',
   ];
-  for (const k of KINDS) {
+  const sections = [...KINDS.map((k) => ({ kind: k.kind, title: `${k.kind} (${k.apiVersions.join(', ')})` })), MESH_CONFIG_DOC];
+  for (const k of sections) {
     const kindRows = rows.filter((r) => r.kind === k.kind);
     if (kindRows.length === 0) continue;
-    out.push(`## ${k.kind} (${k.apiVersions.join(', ')})`, '');
+    out.push(`## ${k.title}`, '');
     out.push('| Field | Status | Note |', '|---|---|---|');
     for (const r of kindRows) out.push(`| \`${r.path}\` | ${STATUS_TEXT[r.status]} | ${(r.note ?? '').replace(/\|/g, '\\|')} |`);
     out.push('');

@@ -12,6 +12,7 @@ import { destinationRuleKind } from './destination-rule.js';
 import { gatewayKind } from './gateway.js';
 import { ingressClassKind } from './ingress-class.js';
 import { ingressKind } from './ingress.js';
+import { MESH_CONFIG_MAP, meshConfigSchema } from './mesh-config.js';
 import { namespaceKind } from './namespace.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './service-account.js';
@@ -110,9 +111,18 @@ function rows(kind: string, schema: ObjectSchema<Fields>, prefix: string, inheri
   }
 }
 
-/** Every field of every implemented kind with its status: supported, ignored or unsupported. */
+/** The mesh config is not a kind but YAML inside a ConfigMap; it is documented like one. */
+export const MESH_CONFIG_DOC = {
+  kind: 'MeshConfig',
+  title: `MeshConfig (ConfigMap ${MESH_CONFIG_MAP.namespace}/${MESH_CONFIG_MAP.name}, key ${MESH_CONFIG_MAP.key})`,
+  // Erased to the common shape for the table; only `fields` is read through it.
+  schema: meshConfigSchema as unknown as ObjectSchema<Fields>,
+} as const;
+
+/** Every field of every implemented kind (and of the mesh config) with its status: supported, ignored or unsupported. */
 export function fieldStatusTable(): FieldStatusRow[] {
   const out: FieldStatusRow[] = [];
   for (const k of KINDS) rows(k.kind, k.schema, '', undefined, out);
+  rows(MESH_CONFIG_DOC.kind, MESH_CONFIG_DOC.schema, '', undefined, out);
   return out;
 }
