@@ -1,10 +1,12 @@
 // Cross-resource checks over a loaded ConfigStore, in the spirit of `istioctl analyze`: references
-// that point at nothing (namespaces, Services, ports, Gateways, Secrets, IngressClasses) and
-// selectors that select nothing. Each resource is valid on its own by now; these are the mistakes
+// that point at nothing (namespaces, Services or ServiceEntries, ports, Gateways, Secrets,
+// IngressClasses) and selectors that select nothing; the Istio traffic-management analyzers
+// (subsets, delegation, competing VirtualServices and DestinationRules) are in analyze-istio.ts. Each resource is valid on its own by now; these are the mistakes
 // only visible together. A broken reference that makes traffic fail outright is an error, one
 // that may be intended (a Service for pods that come later) is a warning. Every diagnostic points
 // at the offending field through `source.at(path)`.
 
+import { analyzeIstio, destinationsOf, serviceEntriesFor } from './analyze-istio.js';
 import type { ConfigStore } from './config-store.js';
 import { displayPath } from './format.js';
 import {
@@ -134,51 +136,59 @@ export function checkVirtualServices(store: ConfigStore): Diagnostic[] {
 
 function checkDestinations(store: ConfigStore, vs: VirtualServiceResource): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const rule of vs.spec.http) {
-    rule.route.forEach((d, j) => {
-      const base: FieldPath = [...rule.path, 'route', j, 'destination'];
-      const host = d.destination.host;
-      const ref = resolveServiceHost(host, vs.metadata.namespace);
-      const svc: ServiceResource | undefined = ref ? store.get('Service', ref.namespace, ref.name) : undefined;
-      if (!svc) {
-        out.push(
-          at(
-            vs.source,
-            [...base, 'host'],
-            'warning',
-            'unknown-host',
-            `referenced host not found: "${host}"${ref ? ` (${fqdn(ref)})` : ''} matches no Service`,
-            ref ? `add a Service named ${ref.name} in namespace ${ref.namespace}, or correct the host` : 'use the name of a Service (name, name.namespace or name.namespace.svc.cluster.local)',
-          ),
-        );
-        return;
+  for (const { destination, path: base } of destinationsOf(vs)) {
+    const host = destination.host;
+    const ref = resolveServiceHost(host, vs.metadata.namespace);
+    const svc: ServiceResource | undefined = ref ? store.get('Service', ref.namespace, ref.name) : undefined;
+    const number = destination.port?.number;
+    if (!svc) {
+      // A ServiceEntry host is as good a destination as a Service (SE-01).
+      const entries = serviceEntriesFor(store, host, vs.metadata.namespace);
+      if (entries.length > 0) {
+        const ports = [...new Set(entries.flatMap((se) => se.spec.ports.map((p) => p.number)))];
+        if (number !== undefined && ports.length > 0 && !ports.includes(number)) {
+          out.push(
+            at(vs.source, [...base, 'port', 'number'], 'error', 'unknown-port', `ServiceEntry ${entries[0].metadata.namespace}/${entries[0].metadata.name} has no port ${number} for ${host} (it has ${ports.join(', ')}); declared at ${displayPath(entries[0].source.file)}:${entries[0].source.line}`, `use one of the ServiceEntry's ports: ${ports.join(', ')}`),
+          );
+        }
+        continue;
       }
-      const ports = svc.spec.ports.map((p) => p.port);
-      const number = d.destination.port?.number;
-      if (number !== undefined && !ports.includes(number)) {
-        out.push(
-          at(
-            vs.source,
-            [...base, 'port', 'number'],
-            'error',
-            'unknown-port',
-            `Service ${svc.metadata.namespace}/${svc.metadata.name} has no port ${number} (it has ${ports.join(', ') || 'none'}); declared at ${displayPath(svc.source.file)}:${svc.source.line}`,
-            `use one of the Service's ports: ${ports.join(', ')}`,
-          ),
-        );
-      } else if (number === undefined && ports.length > 1) {
-        out.push(
-          at(
-            vs.source,
-            base,
-            'error',
-            'missing-port',
-            `destination "${host}" has no port, but Service ${svc.metadata.namespace}/${svc.metadata.name} has ${ports.length} ports (${ports.join(', ')}), so the port must be chosen`,
-            `add port: {number: ${ports[0]}} (or another of ${ports.join(', ')}) to the destination`,
-          ),
-        );
-      }
-    });
+      out.push(
+        at(
+          vs.source,
+          [...base, 'host'],
+          'warning',
+          'unknown-host',
+          `referenced host not found: "${host}"${ref ? ` (${fqdn(ref)})` : ''} matches no Service and no ServiceEntry`,
+          ref ? `add a Service named ${ref.name} in namespace ${ref.namespace}, or correct the host` : 'use the name of a Service (name, name.namespace or name.namespace.svc.cluster.local), or add a ServiceEntry for this host',
+        ),
+      );
+      continue;
+    }
+    const ports = svc.spec.ports.map((p) => p.port);
+    if (number !== undefined && !ports.includes(number)) {
+      out.push(
+        at(
+          vs.source,
+          [...base, 'port', 'number'],
+          'error',
+          'unknown-port',
+          `Service ${svc.metadata.namespace}/${svc.metadata.name} has no port ${number} (it has ${ports.join(', ') || 'none'}); declared at ${displayPath(svc.source.file)}:${svc.source.line}`,
+          `use one of the Service's ports: ${ports.join(', ')}`,
+        ),
+      );
+    } else if (number === undefined && ports.length > 1) {
+      out.push(
+        at(
+          vs.source,
+          base,
+          'error',
+          'missing-port',
+          `destination "${host}" has no port, but Service ${svc.metadata.namespace}/${svc.metadata.name} has ${ports.length} ports (${ports.join(', ')}), so the port must be chosen`,
+          `add port: {number: ${ports[0]}} (or another of ${ports.join(', ')}) to the destination`,
+        ),
+      );
+    }
   }
   return out;
 }
@@ -470,6 +480,7 @@ export function analyze(store: ConfigStore): Diagnostic[] {
     ...checkNamespaces(store),
     ...checkServiceSelectors(store),
     ...checkVirtualServices(store),
+    ...analyzeIstio(store),
     ...checkGatewaySelectors(store),
     ...checkIngressClasses(store),
     ...checkIngresses(store),
