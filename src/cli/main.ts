@@ -71,4 +71,43 @@ program
     process.exitCode = await runEcho(opts);
   });
 
+program
+  .command('bookinfo')
+  .description("Run one service of Istio's Bookinfo sample (what the istio/examples-bookinfo-* images run).")
+  .argument('<app>', 'productpage, details, reviews or ratings')
+  .option('--version <vN>', 'details v1|v2, reviews v1|v2|v3, ratings v1|v2 (default v1)')
+  .option('--host <ip>', 'listen address (default: $HOST or 127.0.0.1)')
+  .option('--port <port>', 'listen port (default: $PORT or 9080)')
+  .option('--exit-on-stdin-close', 'exit when stdin closes')
+  .action(async (app: string, opts) => {
+    const { runBookinfo } = await import('./commands/bookinfo.js');
+    process.exitCode = await runBookinfo(app, opts);
+  });
+
+program
+  .command('httpbin')
+  .description('Run the httpbin workload (what the httpbin images of Istio\'s samples run).')
+  .option('--host <ip>', 'listen address (default: $HOST or 127.0.0.1)')
+  .option('--port <port>', 'listen port (default: $PORT or 8080)')
+  .option('--exit-on-stdin-close', 'exit when stdin closes')
+  .action(async (opts) => {
+    const { runHttpbin } = await import('./commands/httpbin.js');
+    process.exitCode = await runHttpbin(opts);
+  });
+
+program
+  .command('exec')
+  .description("Run a command on this machine with a pod's environment (its sidecar as HTTP_PROXY), like kubectl exec.")
+  .usage('[options] POD -- COMMAND [ARGS...]')
+  .argument('<pod>', 'pod name, unique prefix, or deploy/NAME')
+  .argument('<command...>', 'the command and its arguments, after --')
+  .option('-n, --namespace <ns>', 'only look for the pod in this namespace')
+  .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+  .option('-i, --stdin', 'accepted for kubectl habits: stdin is always passed through')
+  .option('-t, --tty', 'accepted for kubectl habits: the terminal is always inherited')
+  .action(async (pod: string, command: string[], opts) => {
+    const { runExec } = await import('./commands/exec.js');
+    process.exitCode = await runExec(pod, command, opts);
+  });
+
 await program.parseAsync(process.argv);

@@ -22,6 +22,8 @@ export interface PodStatus {
   namespace: string;
   owner: string;
   labels: Record<string, string>;
+  /** The workload's SERVICE_ACCOUNT (what `strait exec` gives a command). */
+  serviceAccount: string;
   ip: string;
   localAddress: string;
   phase: 'Pending' | 'Running' | 'Terminating';
@@ -81,6 +83,7 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
         namespace: p.spec.namespace,
         owner: p.spec.owner,
         labels: { ...p.spec.labels },
+        serviceAccount: p.spec.serviceAccount,
         ip: p.addresses.ip,
         localAddress: p.addresses.local,
         phase: p.terminating ? 'Terminating' : p.ready() ? 'Running' : 'Pending',

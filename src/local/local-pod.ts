@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Workload } from '../registry/registry.js';
 import type { PodAddresses } from './address-block.js';
+import { builtinImage } from './images.js';
 import { LogBuffer } from './log-buffer.js';
 import type { PodSpec } from './pod-plan.js';
 import { ADMIN_PORT, proxyBootstrap } from './proxy-bootstrap.js';
@@ -148,9 +149,11 @@ export class LocalPod {
         command = c.command![0]!;
         args = [...c.command!.slice(1), ...(c.args ?? [])];
       } else {
-        // Only the built-in echo image can run without a command (the loader checks this).
+        // No command: a built-in image (images.ts) runs as a `strait` subcommand. runnableChecks
+        // refuses any other image before a pod is planned, so the echo fallback is never reached.
+        const builtin = builtinImage(c.image ?? '')?.args ?? ['echo'];
         command = self.command;
-        args = [...self.args, 'echo', '--exit-on-stdin-close', ...(c.args ?? [])];
+        args = [...self.args, ...builtin, '--exit-on-stdin-close', ...(c.args ?? [])];
       }
       const cwd = c.workingDir ? path.resolve(spec.manifestDir, c.workingDir) : spec.manifestDir;
       this.app = new SupervisedProcess({ name: `${spec.name}/${c.name}`, command, args, env, cwd }, this.events(c.name));

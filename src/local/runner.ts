@@ -21,7 +21,8 @@ import type { ProxyNode } from '../controlplane/model/proxy-node.js';
 import { DEFAULT_GATEWAY, offsetBelow1024, servicesFromConfig } from '../registry/config-services.js';
 import type { Registry } from '../registry/registry.js';
 import type { AddressBlock } from './address-block.js';
-import { ECHO_IMAGE, LocalPod } from './local-pod.js';
+import { BUILTIN_IMAGE_NAMES, builtinImage } from './images.js';
+import { LocalPod } from './local-pod.js';
 import { gatewayPod, planPods } from './pod-plan.js';
 import type { PodSpec } from './pod-plan.js';
 import { proxyBootstrap } from './proxy-bootstrap.js';
@@ -313,14 +314,14 @@ export function runnableChecks(store: ConfigStore): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const d of store.list('Deployment')) {
     d.spec.template.spec.containers.slice(0, 1).forEach((c, i) => {
-      if ((c.command ?? []).length === 0 && c.image !== ECHO_IMAGE) {
+      if ((c.command ?? []).length === 0 && builtinImage(c.image ?? '') === undefined) {
         const pos = d.source.at(['spec', 'template', 'spec', 'containers', i, 'image']);
         out.push({
           severity: 'error',
           ...pos,
           code: 'not-runnable',
-          message: `container "${c.name}" of Deployment ${d.metadata.namespace}/${d.metadata.name} has image "${c.image}" and no command; Strait runs local processes, not images`,
-          fix: `add \`command:\` (the program to run for this container), or use \`image: ${ECHO_IMAGE}\``,
+          message: `container "${c.name}" of Deployment ${d.metadata.namespace}/${d.metadata.name} has image "${c.image}" and no command; Strait runs local processes, not images, and has no built-in program for this one`,
+          fix: `add \`command:\` (the program to run for this container), or use a built-in image: ${BUILTIN_IMAGE_NAMES.join(', ')} (any registry and tag)`,
         });
       }
     });
