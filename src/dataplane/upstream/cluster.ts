@@ -1,40 +1,70 @@
-// A cluster at run time: its hosts (static, from EDS, or the request's own authority for
-// ORIGINAL_DST), the load balancer over them, its connection pool and its stats. Built from an
-// xDS Cluster resource; validated here so a bad resource is rejected before anything changes.
+// A cluster at run time: its hosts (static, from EDS, from DNS, or the request's own authority
+// for ORIGINAL_DST), the load balancer over the healthy ones, the circuit breaker, the outlier
+// detector, the connection pools (HTTP/1.1, and HTTP/2 sessions when the cluster speaks h2) and
+// its stats. Built from an xDS Cluster resource, validated in full by the constructor so that a
+// bad resource is rejected before anything changes; timers and DNS start only in `start()`,
+// when the cluster is committed. The router-facing API is described in README.md.
 
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import { systemClock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
-import type { StatsRegistry, Counter, Gauge } from '../../telemetry/stats/stats.js';
-import type { Cluster as ClusterResource, ClusterLoadAssignment } from '../../xds/resources.js';
-import { ConfigError, optionalDurationMs } from '../config/durations.js';
+import type { StatsRegistry } from '../../telemetry/stats/stats.js';
+import type { Cluster as ClusterResource, ClusterLoadAssignment, Secret } from '../../xds/resources.js';
 import { mapAddress } from '../config/compile.js';
 import type { AddressMap } from '../config/compile.js';
-import { newHost } from './host.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { Admission } from './circuit-breaker.js';
+import { clusterSettings } from './cluster-config.js';
+import type { ClusterSettings, DiscoveryType } from './cluster-config.js';
+import { clusterStats } from './cluster-stats.js';
+import type { ClusterStats } from './cluster-stats.js';
+import { lookupVia, systemResolver } from './dns/resolver.js';
+import type { Resolver } from './dns/resolver.js';
+import { StrictDnsResolver } from './dns/strict-dns.js';
+import { edsHealth, endpointsToHosts, hostFromAuthority, hostView, reuseHosts } from './host-set.js';
 import type { Host } from './host.js';
-import { createLoadBalancer } from './lb/load-balancer.js';
-import type { LbPolicyName, LoadBalancer } from './lb/load-balancer.js';
-import { UpstreamPool } from './pool.js';
+import { createLoadBalancer, EMPTY_LB_CONTEXT } from './lb/load-balancer.js';
+import type { LbContext, LbPolicyName, LoadBalancer } from './lb/load-balancer.js';
+import { ConsecutiveErrorsDetector } from './outlier/consecutive-errors.js';
+import { InertOutlierDetector } from './outlier/outlier-detector.js';
+import type { OutlierDetector } from './outlier/outlier-detector.js';
+import { Connector } from './pool/connector.js';
+import { upstreamError } from './pool/errors.js';
+import { Http1Pool } from './pool/http1-pool.js';
+import { Http2Pool } from './pool/http2-pool.js';
+import { SecureContextCache } from './tls/secure-context-cache.js';
+import { clusterSecretNames, compileUpstreamTls } from './tls/upstream-tls.js';
+import type { UpstreamTls } from './tls/upstream-tls.js';
 
-export interface ClusterStats {
-  rqTotal: Counter;
-  rqActive: Gauge;
-  rqXx: Counter[];
-  rqTimeout: Counter;
-  rqRetry: Counter;
-  noHealthyHost: Counter;
-  membershipTotal: Gauge;
-  membershipHealthy: Gauge;
+export type { ClusterStats } from './cluster-stats.js';
+export { endpointsToHosts } from './host-set.js';
+
+export interface ClusterOptions {
+  readonly clock?: Clock;
+  /** STRICT_DNS and LOGICAL_DNS name resolution (default: getaddrinfo). */
+  readonly resolver?: Resolver;
+  /** SDS secrets a TLS context may name. */
+  readonly secrets?: ReadonlyMap<string, Secret>;
+  /** Shared SecureContexts (the cluster manager's); a private one otherwise. */
+  readonly tlsCache?: SecureContextCache;
 }
-
-const SUPPORTED_LB: readonly string[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'];
-const UINT32_MAX = 4294967295;
 
 export class Cluster {
   readonly name: string;
-  readonly type: NonNullable<ClusterResource['type']>;
+  readonly type: DiscoveryType;
   readonly connectTimeoutMs: number;
   readonly lbPolicy: LbPolicyName;
-  readonly pool: UpstreamPool;
+  readonly protocol: 'http1' | 'http2';
+  readonly settings: ClusterSettings;
   readonly stats: ClusterStats;
+  readonly breaker: CircuitBreaker;
+  /** The router reports every attempt's outcome here (README.md). */
+  readonly outlier: OutlierDetector;
+  /** HTTP/1.1 pool; `pool.agent` serves callers that pass host and port per request. */
+  readonly pool: Http1Pool;
+  readonly tls: UpstreamTls | null;
   /** Name of the ClusterLoadAssignment feeding an EDS cluster. */
   readonly edsName: string | undefined;
   /**
@@ -42,54 +72,82 @@ export class Cluster {
    * called (on one machine every pod is a loopback address). Undefined when unmapped.
    */
   readonly sourceAddress: string | undefined;
+  /** Digest of the SDS secrets the TLS context used (a changed secret replaces the cluster). */
+  readonly secretsDigest: string;
+  private readonly h2pool: Http2Pool | null;
+  private readonly dns: StrictDnsResolver | null = null;
+  private readonly clock: Clock;
   private hostList: readonly Host[] = [];
   private lb: LoadBalancer;
+  private panic = false;
+  private started = false;
 
   constructor(
     readonly resource: ClusterResource,
     registry: StatsRegistry,
     private readonly random: Random,
     private readonly addresses: AddressMap,
+    opts: ClusterOptions = {},
   ) {
-    this.name = resource.name;
-    if (!this.name) throw new ConfigError('cluster without a name');
-    this.type = resource.type ?? 'STATIC';
-    if (!['STATIC', 'EDS', 'ORIGINAL_DST'].includes(this.type)) {
-      throw new ConfigError(`cluster ${this.name}: discovery type ${this.type} is not supported (STATIC, EDS, ORIGINAL_DST are)`);
-    }
-    const lb = resource.lbPolicy ?? 'ROUND_ROBIN';
-    if (this.type === 'ORIGINAL_DST' ? lb !== 'CLUSTER_PROVIDED' && lb !== 'ROUND_ROBIN' : !SUPPORTED_LB.includes(lb)) {
-      throw new ConfigError(`cluster ${this.name}: lbPolicy ${lb} is not supported`);
-    }
-    this.lbPolicy = (SUPPORTED_LB.includes(lb) ? lb : 'ROUND_ROBIN') as LbPolicyName;
-    this.connectTimeoutMs = optionalDurationMs(resource.connectTimeout, `cluster ${this.name} connectTimeout`, 5000);
+    const s = clusterSettings(resource);
+    this.settings = s;
+    this.name = s.name;
+    this.type = s.type;
+    this.connectTimeoutMs = s.connectTimeoutMs;
+    this.lbPolicy = s.lbPolicy;
+    this.protocol = s.protocol;
+    this.edsName = s.edsName;
+    this.clock = opts.clock ?? systemClock;
+    const secrets = opts.secrets ?? new Map<string, Secret>();
+    this.tls = compileUpstreamTls(this.name, resource.transportSocket, s.protocol === 'http2', secrets, opts.tlsCache ?? new SecureContextCache());
+    this.secretsDigest = secretsDigest(resource, secrets);
     this.sourceAddress = addresses.wildcard !== '0.0.0.0' && addresses.wildcard.startsWith('127.') ? addresses.wildcard : undefined;
-    this.edsName = this.type === 'EDS' ? resource.edsClusterConfig?.serviceName || this.name : undefined;
-    const idleMs = optionalDurationMs(resource.commonHttpProtocolOptions?.idleTimeout, `cluster ${this.name} idleTimeout`, 4000);
-    const maxCx = resource.circuitBreakers?.thresholds?.[0]?.maxConnections ?? UINT32_MAX;
+    // Validate a STATIC or DNS cluster's endpoints now: applying them later must not fail.
+    const staticHosts = resource.loadAssignment && (s.type === 'STATIC' || s.type === 'STRICT_DNS' || s.type === 'LOGICAL_DNS') ? endpointsToHosts(this.name, resource.loadAssignment, addresses) : [];
 
-    const scope = registry.scope('cluster', { cluster_name: this.name });
-    this.stats = {
-      rqTotal: scope.counter('upstream_rq_total'),
-      rqActive: scope.gauge('upstream_rq_active'),
-      rqXx: [1, 2, 3, 4, 5].map((c) => scope.counter('upstream_rq_xx', { response_code_class: String(c) }, `upstream_rq_${c}xx`)),
-      rqTimeout: scope.counter('upstream_rq_timeout'),
-      rqRetry: scope.counter('upstream_rq_retry'),
-      noHealthyHost: scope.counter('upstream_cx_none_healthy'),
-      membershipTotal: scope.gauge('membership_total'),
-      membershipHealthy: scope.gauge('membership_healthy'),
-    };
-    this.pool = new UpstreamPool(
-      { idleTimeoutMs: idleMs > 0 ? idleMs : 4000, maxConnectionsPerHost: maxCx >= UINT32_MAX ? Infinity : maxCx },
+    this.stats = clusterStats(registry.scope('cluster', { cluster_name: this.name }));
+    this.breaker = new CircuitBreaker(s.thresholds, this.stats);
+    this.outlier = s.outlier ? new ConsecutiveErrorsDetector(s.outlier, this.clock, random, registry.scope('cluster', { cluster_name: this.name })) : new InertOutlierDetector();
+    this.outlier.onChange(() => this.rebuild());
+
+    const resolver = opts.resolver ?? systemResolver;
+    const connector = new Connector(
       {
-        cxTotal: scope.counter('upstream_cx_total'),
-        cxActive: scope.gauge('upstream_cx_active'),
-        cxConnectFail: scope.counter('upstream_cx_connect_fail'),
-        cxDestroy: scope.counter('upstream_cx_destroy'),
+        connectTimeoutMs: s.connectTimeoutMs,
+        sourceAddress: this.sourceAddress,
+        keepaliveDelayMs: s.keepaliveDelayMs,
+        tls: this.tls,
+        lookup: s.type === 'LOGICAL_DNS' ? lookupVia(resolver, s.dnsFamily) : undefined,
       },
+      this.clock,
+      this.stats,
     );
-    this.lb = createLoadBalancer(this.lbPolicy, [], random);
-    if (this.type === 'STATIC') this.setEndpoints(resource.loadAssignment);
+    this.pool = new Http1Pool(this.name, s.http1, connector, this.breaker, this.stats, this.clock);
+    this.h2pool = s.protocol === 'http2' ? new Http2Pool(this.name, s.http2, connector, this.breaker, this.stats, this.clock) : null;
+    this.lb = createLoadBalancer(this.lbPolicy, [], random, s.lbOptions);
+
+    if (s.type === 'STATIC' || s.type === 'LOGICAL_DNS') {
+      // LOGICAL_DNS: one logical host named by the endpoint, resolved at each connect.
+      this.setHosts(staticHosts);
+    } else if (s.type === 'STRICT_DNS') {
+      const endpoints = (resource.loadAssignment?.endpoints ?? []).flatMap((l) =>
+        (l.lbEndpoints ?? []).map((e) => ({
+          name: mapAddress(e.endpoint.address.socketAddress.address, addresses),
+          port: e.endpoint.address.socketAddress.portValue,
+          weight: e.loadBalancingWeight ?? 1,
+          health: edsHealth(e.healthStatus),
+        })),
+      );
+      this.dns = new StrictDnsResolver(endpoints, s.dnsFamily, s.dnsRefreshMs, resolver, this.clock, (hosts) => this.setHosts(hosts), () => undefined);
+    }
+  }
+
+  /** Starts what runs on its own: outlier sweeps, DNS refresh. Called once committed. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.outlier.start();
+    this.dns?.start();
   }
 
   /** Replaces the host set (EDS update) with a new load balancer over it. */
@@ -98,52 +156,84 @@ export class Cluster {
   }
 
   setHosts(hosts: readonly Host[]): void {
-    this.hostList = hosts;
-    this.lb = createLoadBalancer(this.lbPolicy, hosts, this.random);
-    this.stats.membershipTotal.value = hosts.length;
-    this.stats.membershipHealthy.value = hosts.length;
+    this.hostList = reuseHosts(this.hostList, hosts);
+    this.outlier.setHosts(this.hostList);
+    this.pool.retainHosts(this.hostList);
+    this.h2pool?.retainHosts(this.hostList);
+    this.rebuild();
+  }
+
+  /** A new load balancer over the hosts that may take traffic now (never patched in place). */
+  private rebuild(): void {
+    const view = hostView(this.hostList, this.settings.panicThreshold);
+    this.panic = view.panic;
+    this.lb = createLoadBalancer(this.lbPolicy, view.lbHosts, this.random, this.settings.lbOptions);
+    this.stats.membershipTotal.value = this.hostList.length;
+    this.stats.membershipHealthy.value = view.healthy;
   }
 
   hosts(): readonly Host[] {
     return this.hostList;
   }
 
-  /** For ORIGINAL_DST the destination is the request's authority (the HTTP_PROXY target). */
-  chooseHost(authority: string): Host | undefined {
+  /**
+   * The host for one attempt, or undefined when none is available (503 UH). `authority` is
+   * only read by ORIGINAL_DST clusters (the destination is the request's authority).
+   */
+  chooseHost(authority: string, ctx: LbContext = EMPTY_LB_CONTEXT): Host | undefined {
     if (this.type === 'ORIGINAL_DST') return hostFromAuthority(authority);
-    return this.lb.chooseHost();
+    if (this.panic) this.stats.lbHealthyPanic.value++;
+    return this.lb.chooseHost(ctx);
   }
 
-  sameResource(other: ClusterResource): boolean {
-    return JSON.stringify(this.resource) === JSON.stringify(other);
+  /** Circuit breaker maxRequests: call once per attempt; release when the attempt ends. */
+  tryStartRequest(): Admission {
+    return this.breaker.tryStartRequest();
+  }
+
+  /** Circuit breaker maxRetries (or retryBudget): call before each retry; release when it ends. */
+  tryStartRetry(): Admission {
+    return this.breaker.tryStartRetry();
+  }
+
+  /** For `http.request({ ...cluster.requestOptions(host), method, path, headers, setHost: false })`. */
+  requestOptions(host: Host): Readonly<http.RequestOptions> {
+    return this.pool.forHost(host).requestOptions;
+  }
+
+  /** An HTTP/2 session to `host` with room for one more stream (clusters with http2ProtocolOptions). */
+  h2Session(host: Host): Promise<http2.ClientHttp2Session> {
+    if (!this.h2pool) return Promise.reject(upstreamError('STRAIT_UPSTREAM_NOT_HTTP2', `cluster ${this.name} does not speak HTTP/2 (no http2ProtocolOptions)`));
+    return this.h2pool.session(host);
+  }
+
+  sameResource(other: ClusterResource, secrets: ReadonlyMap<string, Secret> = new Map()): boolean {
+    return JSON.stringify(this.resource) === JSON.stringify(other) && this.secretsDigest === secretsDigest(other, secrets);
+  }
+
+  /** Leaving the proxy: stop timers and DNS; connections close as their requests finish. */
+  drain(): void {
+    this.outlier.stop();
+    this.dns?.stop();
+    this.pool.drain();
+    this.h2pool?.drain();
+  }
+
+  /** Proxy shutdown: everything closes now. */
+  close(): void {
+    this.outlier.stop();
+    this.dns?.stop();
+    this.pool.close();
+    this.h2pool?.close();
+  }
+
+  /** Waits for the DNS resolution in progress (STRICT_DNS), for tests. */
+  dnsSettledForTest(): Promise<void> {
+    return this.dns?.settledForTest() ?? Promise.resolve();
   }
 }
 
-/** Validates an assignment and turns it into hosts; throws ConfigError when malformed. */
-export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment, addresses: AddressMap): Host[] {
-  const hosts: Host[] = [];
-  for (const locality of cla.endpoints ?? []) {
-    for (const e of locality.lbEndpoints ?? []) {
-      const sa = e.endpoint?.address?.socketAddress;
-      if (!sa?.address) throw new ConfigError(`cluster ${cluster}: an endpoint has no socket address`);
-      const port = sa.portValue ?? 0;
-      if (!(port > 0 && port < 65536)) throw new ConfigError(`cluster ${cluster}: endpoint ${sa.address} has invalid port ${port}`);
-      // Envoy keeps UNHEALTHY and DRAINING endpoints out of load balancing.
-      if (e.healthStatus === 'UNHEALTHY' || e.healthStatus === 'DRAINING') continue;
-      // 127.0.0.1 in an endpoint means the pod's own localhost (an inbound cluster's workload).
-      hosts.push(newHost(mapAddress(sa.address, addresses), port, e.loadBalancingWeight ?? 1));
-    }
-  }
-  return hosts;
-}
-
-function hostFromAuthority(authority: string): Host | undefined {
-  try {
-    const u = new URL(`http://${authority}`);
-    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    if (!host) return undefined;
-    return newHost(host, u.port ? Number(u.port) : 80);
-  } catch {
-    return undefined;
-  }
+function secretsDigest(r: ClusterResource, secrets: ReadonlyMap<string, Secret>): string {
+  const names = clusterSecretNames(r);
+  return names.length ? JSON.stringify(names.map((n) => secrets.get(n) ?? null)) : '';
 }

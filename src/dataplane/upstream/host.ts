@@ -1,15 +1,32 @@
-// One upstream endpoint of a cluster. Identity is immutable; the counters are live inputs for
-// load balancers (active requests) and are shared by every LoadBalancer built over the host.
+// One upstream endpoint of a cluster. Identity (address, port, weight, EDS health) is immutable;
+// the two mutable cells are live inputs shared by every LoadBalancer built over the host: the
+// router's count of active requests (LEAST_REQUEST reads it) and the outlier detector's ejection
+// flag (the cluster rebuilds its load balancer when it changes).
+
+/** EDS health as Envoy uses it: UNKNOWN counts as HEALTHY; DRAINING hosts never take traffic. */
+export type EdsHealth = 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
 
 export interface Host {
   readonly address: string;
   readonly port: number;
-  /** "address:port", as logged in %UPSTREAM_HOST%. */
+  /** "address:port", as logged in %UPSTREAM_HOST%; also the host's identity in pools and detectors. */
   readonly key: string;
   readonly weight: number;
+  readonly edsHealth: EdsHealth;
   activeRequests: number;
+  /** Set by the outlier detector while the host is ejected. */
+  ejected: boolean;
 }
 
-export function newHost(address: string, port: number, weight = 1): Host {
-  return { address, port, key: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`, weight, activeRequests: 0 };
+export function hostKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export function newHost(address: string, port: number, weight = 1, edsHealth: EdsHealth = 'HEALTHY'): Host {
+  return { address, port, key: hostKey(address, port), weight, edsHealth, activeRequests: 0, ejected: false };
+}
+
+/** Whether the host may take traffic outside panic mode. */
+export function isHealthy(h: Host): boolean {
+  return h.edsHealth === 'HEALTHY' && !h.ejected;
 }

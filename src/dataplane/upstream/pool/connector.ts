@@ -1,0 +1,112 @@
+// Opens upstream connections for a cluster's pools: TCP or TLS (the cluster's shared
+// SecureContext, SNI, ALPN, session resumption), bound to the pod's source address for loopback
+// hosts, with TCP keep-alive when configured and the cluster's connect timeout on the injected
+// clock. A connection is "ready" when TCP connects, or when the TLS handshake completes; errors
+// before that are marked as connect failures. Connection stats are counted here for every pool.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import type { LookupFunction } from 'node:net';
+import type { Clock } from '../../../common/clock.js';
+import type { ClusterStats } from '../cluster-stats.js';
+import type { UpstreamTls } from '../tls/upstream-tls.js';
+import { CONNECT_TIMEOUT, markConnectFailure, TLS_NOT_READY, upstreamError } from './errors.js';
+import type { UpstreamError } from './errors.js';
+
+export interface ConnectorSettings {
+  readonly connectTimeoutMs: number;
+  /** Pod address to bind for loopback destinations (every pod is a loopback address locally). */
+  readonly sourceAddress: string | undefined;
+  /** TCP keep-alive idle time before the first probe (ms), or null when not configured. */
+  readonly keepaliveDelayMs: number | null;
+  readonly tls: UpstreamTls | null;
+  /** LOGICAL_DNS: resolve the host name at connect with the cluster's resolver. */
+  readonly lookup: LookupFunction | undefined;
+}
+
+export interface ConnectionEvents {
+  onReady(): void;
+  /** `wasReady` tells a failed attempt from a connection that served. */
+  onClose(wasReady: boolean): void;
+}
+
+export class Connector {
+  constructor(
+    private readonly s: ConnectorSettings,
+    private readonly clock: Clock,
+    private readonly stats: ClusterStats,
+  ) {}
+
+  get tls(): UpstreamTls | null {
+    return this.s.tls;
+  }
+
+  /** Why no connection can be opened at all right now (a missing SDS secret), or null. */
+  unavailable(): UpstreamError | null {
+    const t = this.s.tls;
+    if (t && t.secureContext === null) {
+      const e = upstreamError(TLS_NOT_READY, `upstream TLS is not ready: secret "${t.missingSecret}" has not arrived`);
+      markConnectFailure(e);
+      return e;
+    }
+    return null;
+  }
+
+  localAddressFor(address: string): string | undefined {
+    return this.s.sourceAddress !== undefined && address.startsWith('127.') ? this.s.sourceAddress : undefined;
+  }
+
+  /** Starts a connection; `session` resumes an earlier TLS session with the same host. */
+  connect(host: string, port: number, session: Buffer | undefined, events: ConnectionEvents, onSession?: (s: Buffer) => void): net.Socket {
+    const { s, stats } = this;
+    const localAddress = this.localAddressFor(host);
+    const t = s.tls;
+    let socket: net.Socket;
+    if (t) {
+      // tls.connect hands these to the TCP connect; its typings omit localAddress and noDelay.
+      const o: tls.ConnectionOptions & { localAddress?: string; noDelay?: boolean } = {
+        host,
+        port,
+        localAddress,
+        lookup: s.lookup,
+        noDelay: true,
+        secureContext: t.secureContext!,
+        servername: t.servername,
+        ALPNProtocols: t.alpn as string[],
+        rejectUnauthorized: t.rejectUnauthorized,
+        checkServerIdentity: t.checkServerIdentity,
+        session,
+      };
+      socket = tls.connect(o);
+    } else {
+      socket = net.connect({ host, port, localAddress, lookup: s.lookup, noDelay: true });
+    }
+    stats.cxTotal.value++;
+    stats.cxActive.value++;
+    if (s.keepaliveDelayMs !== null) socket.setKeepAlive(true, s.keepaliveDelayMs);
+    let ready = false;
+    const timer = this.clock.setTimer(s.connectTimeoutMs, () => {
+      if (ready) return;
+      stats.cxConnectTimeout.value++;
+      socket.destroy(upstreamError(CONNECT_TIMEOUT, `connect timeout after ${s.connectTimeoutMs} ms to ${host}:${port}`));
+    });
+    socket.once(t ? 'secureConnect' : 'connect', () => {
+      ready = true;
+      timer.cancel();
+      events.onReady();
+    });
+    // Registered before any request's listener, so the router sees the mark.
+    socket.on('error', (err) => {
+      if (!ready) markConnectFailure(err);
+    });
+    if (t && onSession) socket.on('session', onSession);
+    socket.once('close', () => {
+      timer.cancel();
+      stats.cxActive.value--;
+      if (ready) stats.cxDestroy.value++;
+      else stats.cxConnectFail.value++;
+      events.onClose(ready);
+    });
+    return socket;
+  }
+}
