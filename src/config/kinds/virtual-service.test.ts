@@ -266,7 +266,8 @@ test('VirtualService weights: total 0 is an error, a sum other than 100 a warnin
 test('VirtualService: hosts (* refused for the mesh, duplicates, IPs) and http/tcp/tls required', () => {
   assert.deepEqual(codes({ hosts: ['*'], http: [{ route: [dest('a')] }] }), ['error:invalid-value']);
   assert.deepEqual(codes({ hosts: ['*'], gateways: ['gw'], http: [{ route: [dest('a')] }] }), []);
-  assert.deepEqual(codes({ hosts: ['*.example.com', 'a.example.com'], gateways: ['gw'], http: [{ route: [dest('a')] }] }), ['error:duplicate-value']);
+  assert.deepEqual(codes({ hosts: ['a.example.com', 'A.example.com'], gateways: ['gw'], http: [{ route: [dest('a')] }] }), ['error:duplicate-value']);
+  assert.deepEqual(codes({ hosts: ['*.example.com', 'a.example.com'], gateways: ['gw'], http: [{ route: [dest('a')] }] }), ['warning:overlapping-hosts']);
   assert.deepEqual(codes({ hosts: ['10.0.0.1'], http: [{ route: [dest('a')] }] }), []);
   assert.deepEqual(codes({ hosts: ['a.example.com:80'], http: [{ route: [dest('a')] }] }), ['error:invalid-value']);
   assert.deepEqual(codes({}), ['error:missing-field']);
