@@ -189,7 +189,11 @@ export interface ServerTLSSettings {
   readonly httpsRedirect: boolean;
   /** Default PASSTHROUGH (the proto's zero value), as in Istio. */
   readonly mode: ServerTLSMode;
-  /** Secret in the gateway's namespace with the certificate (tls.crt/tls.key or cert/key, optional ca.crt/cacert) (IG-06). */
+  /**
+   * Secret with the certificate (tls.crt/tls.key or cert/key; for MUTUAL the CA in ca.crt/cacert
+   * or a `<name>-cacert` Secret), in the namespace of the gateway proxy: istio-system for
+   * Strait's ingress gateway (IG-06).
+   */
   readonly credentialName?: string;
   /** Up to two Secrets (e.g. an RSA and an ECDSA certificate); never together with credentialName. */
   readonly credentialNames: readonly string[];
@@ -238,8 +242,8 @@ export interface GatewayResource extends ResourceBase<'Gateway'> {
 }
 
 export interface PortSelector {
-  /** Always set when a port selector is written (Istio requires a valid port number). */
-  readonly number?: number;
+  /** 1..65535 (Istio requires a valid port number whenever a port selector is written). */
+  readonly number: number;
 }
 
 export interface Destination {

@@ -47,7 +47,7 @@ const serverTlsFields = {
   privateKey: unsupported(str(), FILE_NOTE, { ownWarning: true }),
   caCertificates: unsupported(str(), FILE_NOTE, { ownWarning: true }),
   caCrl: unsupported(str(), FILE_NOTE, { ownWarning: true }),
-  credentialName: field(str({ nonEmpty: true }), 'a Secret in the gateway\'s namespace (tls.crt/tls.key, or cert/key; ca.crt or <name>-cacert for MUTUAL)'),
+  credentialName: field(str({ nonEmpty: true }), 'a Secret in the gateway proxy\'s namespace (tls.crt/tls.key, or cert/key; ca.crt or <name>-cacert for MUTUAL)'),
   credentialNames: field(listOf(str({ nonEmpty: true })), 'up to two Secrets (e.g. RSA and ECDSA)'),
   caCertCredentialName: field(str({ nonEmpty: true }), 'a Secret with the client CA bundle'),
   tlsCertificates: unsupported(listOf(obj({ serverCertificate: field(str()), privateKey: field(str()), caCertificates: field(str()) })), FILE_NOTE, { ownWarning: true }),
