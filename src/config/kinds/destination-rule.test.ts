@@ -122,3 +122,30 @@ test('DestinationRule: port-level settings, unsupported traffic-policy parts, em
   assert.deepEqual(codes({ host: '*' }), ['error:invalid-value']);
   assert.deepEqual(codes({ host: '*.example.com' }), []);
 });
+
+test('DestinationRule rules point at the field: one of simple/consistentHash, maglev primes, MUTUAL certificates', () => {
+  const r = loadText(
+    yaml(
+      'apiVersion: networking.istio.io/v1',
+      'kind: DestinationRule',
+      'metadata: {name: reviews}',
+      'spec:',
+      '  host: reviews',
+      '  trafficPolicy:',
+      '    loadBalancer:', // 7
+      '      simple: RANDOM',
+      '      consistentHash: {useSourceIp: true}',
+      '    tls:',
+      '      mode: MUTUAL', // 11
+      '  subsets:',
+      '  - name: v1',
+      '    trafficPolicy:',
+      '      loadBalancer:',
+      '        consistentHash:',
+      '          useSourceIp: true',
+      '          maglev: {tableSize: 65536}', // 18
+    ),
+  );
+  assert.deepEqual(r.at, ['error:one-of@7:5', 'error:missing-field@11:13', 'error:invalid-value@18:31']);
+  assert.match(r.diagnostics[2].message, /tableSize 65536 is not a prime number/);
+});

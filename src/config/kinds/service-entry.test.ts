@@ -109,3 +109,22 @@ test('Sidecar: an egress host without a namespace is an error at the host', () =
   assert.deepEqual(r.at, ['error:invalid-value@7:7']);
   assert.match(r.diagnostics[0].message, /namespace\/host/);
 });
+
+test('ServiceEntry rules point at the field: NONE with endpoints, wildcard DNS hosts, CIDR addresses', () => {
+  const r = loadText(
+    yaml(
+      'apiVersion: networking.istio.io/v1',
+      'kind: ServiceEntry',
+      'metadata: {name: ext}',
+      'spec:',
+      '  hosts:',
+      '  - "*.example.com"', // 6
+      '  addresses: [10.0.0.0/8]', // 7
+      '  ports: [{number: 80, name: http, protocol: HTTP}]',
+      '  resolution: DNS',
+    ),
+  );
+  assert.deepEqual(r.at, ['error:invalid-value@7:15', 'error:invalid-value@6:5']);
+  const none = loadText(yaml('apiVersion: networking.istio.io/v1', 'kind: ServiceEntry', 'metadata: {name: ext}', 'spec:', '  hosts: [a.example.com]', '  ports: [{number: 80, name: http, protocol: HTTP}]', '  endpoints:', '  - address: 1.2.3.4'));
+  assert.deepEqual(none.at, ['error:conflict@7:3']);
+});
