@@ -89,7 +89,7 @@ before(async () => {
     log: () => undefined,
   });
   await proxy.start();
-  for (const l of proxy.listeners.list()) for (const a of l.manager.config.accessLogs) a.sink = sink;
+  for (const l of proxy.listeners.list()) for (const a of l.manager!.config.accessLogs) a.sink = sink;
   base = `http://127.0.0.1:${proxy.listeners.list()[0]!.port}`;
 });
 

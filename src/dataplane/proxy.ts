@@ -14,7 +14,6 @@ import { normalizeResource } from '../xds/codec.js';
 import { TYPE_URL } from '../xds/resources.js';
 import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager, Listener, RouteConfiguration, Secret, TypeUrl, XdsResource } from '../xds/resources.js';
 import { compileConfig, EMPTY_RESOURCES, sdsNames } from './config/compile.js';
-import { TlsContextCache } from './tls/tls-context.js';
 // Registers Strait's HTTP filters (fault, CORS, ...) so listener configs can name them.
 import '../filters/http/index.js';
 import type { AddressMap, ResourceSet } from './config/compile.js';
@@ -52,7 +51,6 @@ export class Proxy {
   private readonly updatesRejected;
   private readonly updatesAccepted;
   private haveEds = false;
-  private readonly tlsCache = new TlsContextCache();
 
   constructor(readonly opts: ProxyOptions) {
     this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses);
@@ -181,12 +179,13 @@ export class Proxy {
   }
 
   private async apply(next: ResourceSet): Promise<void> {
-    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses, this.tlsCache, { clock: this.opts.clock, random: this.opts.random });
-    for (const l of compiled.listeners) for (const c of l.chains) for (const log of c.hcm.accessLogs) log.sink = this.sinkFor(log.path);
+    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses, { clock: this.opts.clock, random: this.opts.random });
+    for (const l of compiled.listeners) {
+      for (const c of l.chains) for (const log of c.network.kind === 'http' ? c.network.hcm.accessLogs : c.network.tcp.accessLogs) log.sink = this.sinkFor(log.path);
+    }
     const prepared = await this.listeners.prepare(compiled.listeners);
     this.clusters.commit(compiled.clusters);
     this.listeners.commit(prepared);
-    this.tlsCache.sweep();
     this.resources = next;
   }
 

@@ -165,8 +165,10 @@ export class LocalPod {
   async probe(): Promise<boolean> {
     const before = this.ready();
     if (this.app) {
-      const port = this.appPort ?? DEFAULT_APP_PORT;
-      this.appReady = this.app.running && (await tcpProbe(this.appHost, port));
+      // A container that declares a port is ready once it accepts connections there; one that
+      // declares none is ready once it runs (Kubernetes without a readiness probe).
+      const port = this.appPort;
+      this.appReady = this.app.running && (port === undefined || (await tcpProbe(this.appHost, port)));
     }
     if (this.proxy) this.proxyReady = this.proxy.running && (await httpReady(`${this.adminUrl}/ready`));
     return before !== this.ready();

@@ -26,6 +26,8 @@ export const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transpo
 export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 export const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+export const TCP_PROXY_FILTER_NAME = 'envoy.filters.network.tcp_proxy';
 export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
 export const STRAIT_METADATA = 'strait';
@@ -63,7 +65,19 @@ export interface Filter {
 export interface FilterChainMatch {
   /** SNI names, exact or `*.suffix` wildcards (Envoy's server_names). */
   serverNames?: string[];
+  /** 'tls' or 'raw_buffer' (from the TLS inspector). */
   transportProtocol?: string;
+  /** The connection's original destination port (for CONNECT tunnels: the requested port). */
+  destinationPort?: number;
+}
+
+export interface TcpProxy {
+  '@type': typeof TCP_PROXY_TYPE;
+  statPrefix: string;
+  cluster?: string;
+  weightedClusters?: { clusters: { name: string; weight: number }[] };
+  idleTimeout?: string;
+  accessLog?: AccessLog[];
 }
 
 /** Envoy's DataSource. */
@@ -88,6 +102,8 @@ export interface CommonTlsContext {
   tlsParams?: { tlsMinimumProtocolVersion?: TlsVersion; tlsMaximumProtocolVersion?: TlsVersion; cipherSuites?: string[]; ecdhCurves?: string[] };
   tlsCertificates?: TlsCertificate[];
   tlsCertificateSdsSecretConfigs?: SdsSecretConfig[];
+  /** Trusted CAs (for client certificates on a server, the server's on a client) over SDS. */
+  validationContextSdsSecretConfig?: SdsSecretConfig;
   alpnProtocols?: string[];
 }
 
@@ -149,6 +165,9 @@ export interface HttpConnectionManager {
   accessLog?: AccessLog[];
   normalizePath?: boolean;
   mergeSlashes?: boolean;
+  /** `websocket` lets Upgrade: websocket through; `CONNECT` terminates CONNECT tunnels (Strait: the
+   * tunnel's bytes are then handled by this listener as a new connection to the requested port). */
+  upgradeConfigs?: { upgradeType: string; enabled?: boolean }[];
 }
 
 // ---- route ------------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 // Building blocks shared by the generators: the HTTP connection manager every listener carries,
 // with Istio's access-log format, and small helpers for socket addresses.
 
+import { DEFAULT_MESH_CONFIG } from '../../config/types.js';
+import type { MeshConfig } from '../../config/types.js';
 import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
-import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
-import type { Address, FilterChain, HttpConnectionManager, RouteConfiguration, TransportSocket } from '../../xds/resources.js';
+import type { MeshSnapshot } from '../model/mesh-snapshot.js';
+import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE } from './http-routes.js';
+import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
+import type { Address, FilterChain, HttpConnectionManager, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
 
 export function socketAddress(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
@@ -16,14 +20,27 @@ export interface HcmOptions {
   useRemoteAddress: boolean;
   serverName?: string;
   serverHeaderTransformation?: HttpConnectionManager['serverHeaderTransformation'];
+  /** Accept CONNECT tunnels (a sidecar's outbound listener, for HTTP_PROXY clients). */
+  connect?: boolean;
 }
 
+/** An HTTP filter chain as Istio builds it: CORS, fault injection, then the router. */
 export function httpFilterChain(o: HcmOptions): FilterChain {
-  const hcm: HttpConnectionManager = {
+  return { filters: [{ name: HCM_FILTER_NAME, typedConfig: hcm(o) as unknown as FilterChain['filters'][number]['typedConfig'] }] };
+}
+
+export function hcm(o: HcmOptions): HttpConnectionManager {
+  const h: HttpConnectionManager = {
     '@type': HCM_TYPE,
     statPrefix: o.statPrefix,
-    httpFilters: [{ name: ROUTER_FILTER_NAME, typedConfig: { '@type': ROUTER_TYPE } }],
+    httpFilters: [
+      { name: CORS_FILTER, typedConfig: { '@type': CORS_TYPE } },
+      { name: FAULT_FILTER, typedConfig: { '@type': FAULT_TYPE } },
+      { name: ROUTER_FILTER_NAME, typedConfig: { '@type': ROUTER_TYPE } },
+    ],
     useRemoteAddress: o.useRemoteAddress,
+    // Istio lets WebSocket upgrades through every HTTP listener.
+    upgradeConfigs: [{ upgradeType: 'websocket' }, ...(o.connect ? [{ upgradeType: 'CONNECT' }] : [])],
     accessLog: [
       {
         name: 'envoy.access_loggers.file',
@@ -31,24 +48,45 @@ export function httpFilterChain(o: HcmOptions): FilterChain {
       },
     ],
   };
-  if (o.rds) hcm.rds = { routeConfigName: o.rds, configSource: { ads: {}, resourceApiVersion: 'V3' } };
-  if (o.routeConfig) hcm.routeConfig = o.routeConfig;
-  if (o.serverName) hcm.serverName = o.serverName;
-  if (o.serverHeaderTransformation) hcm.serverHeaderTransformation = o.serverHeaderTransformation;
-  return { filters: [{ name: HCM_FILTER_NAME, typedConfig: hcm as unknown as FilterChain['filters'][number]['typedConfig'] }] };
+  if (o.rds) h.rds = { routeConfigName: o.rds, configSource: { ads: {}, resourceApiVersion: 'V3' } };
+  if (o.routeConfig) h.routeConfig = o.routeConfig;
+  if (o.serverName) h.serverName = o.serverName;
+  if (o.serverHeaderTransformation) h.serverHeaderTransformation = o.serverHeaderTransformation;
+  return h;
 }
 
-/** Server TLS with one certificate from SDS; ALPN offers HTTP/2 and HTTP/1.1. */
-export function tlsTransportSocket(sdsSecret: string): TransportSocket {
-  return {
-    name: TLS_TRANSPORT_SOCKET,
-    typedConfig: {
-      '@type': DOWNSTREAM_TLS_TYPE,
-      commonTlsContext: {
-        tlsCertificateSdsSecretConfigs: [{ name: sdsSecret, sdsConfig: { ads: {}, resourceApiVersion: 'V3' } }],
-        alpnProtocols: ['h2', 'http/1.1'],
-        tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' },
-      },
+/**
+ * Server TLS with one certificate from SDS; ALPN offers HTTP/2 and HTTP/1.1. With a client CA
+ * (`caSecret`), client certificates are requested and verified: required for MUTUAL, checked
+ * when presented otherwise (OPTIONAL_MUTUAL).
+ */
+export function tlsTransportSocket(sdsSecret: string, caSecret?: string, requireClientCertificate = false): TransportSocket {
+  const ctx: TransportSocket['typedConfig'] = {
+    '@type': DOWNSTREAM_TLS_TYPE,
+    commonTlsContext: {
+      tlsCertificateSdsSecretConfigs: [{ name: sdsSecret, sdsConfig: { ads: {}, resourceApiVersion: 'V3' } }],
+      alpnProtocols: ['h2', 'http/1.1'],
+      tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' },
+      ...(caSecret ? { validationContextSdsSecretConfig: { name: caSecret, sdsConfig: { ads: {}, resourceApiVersion: 'V3' as const } } } : {}),
     },
   };
+  if (requireClientCertificate) ctx.requireClientCertificate = true;
+  return { name: TLS_TRANSPORT_SOCKET, typedConfig: ctx };
+}
+
+/** Envoy's tcp_proxy network filter over (weighted) clusters, with Istio's access log. */
+export function tcpProxyFilter(statPrefix: string, targets: readonly { name: string; weight: number }[]): FilterChain['filters'][number] {
+  const tcp: TcpProxy = {
+    '@type': TCP_PROXY_TYPE,
+    statPrefix,
+    accessLog: [{ name: 'envoy.access_loggers.file', typedConfig: { '@type': FILE_ACCESS_LOG_TYPE, path: '/dev/stdout', logFormat: { textFormatSource: { inlineString: ISTIO_TEXT_FORMAT } } } }],
+  };
+  if (targets.length === 1) tcp.cluster = targets[0]!.name;
+  else tcp.weightedClusters = { clusters: targets.map((t) => ({ name: t.name, weight: t.weight })) };
+  return { name: TCP_PROXY_FILTER_NAME, typedConfig: tcp as unknown as FilterChain['filters'][number]['typedConfig'] };
+}
+
+/** The mesh config in force: ConfigMap istio-system/istio (key `mesh`), else Istio's defaults. */
+export function meshConfigOf(snapshot: MeshSnapshot): MeshConfig {
+  return snapshot.store.list('MeshConfig')[0]?.spec ?? DEFAULT_MESH_CONFIG;
 }

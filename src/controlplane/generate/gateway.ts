@@ -4,21 +4,16 @@
 // gateway also serves Kubernetes Ingress (ingress.ts) on ports 80 and 443, merged into the same
 // listeners; TLS on 443 is terminated with certificates sent over SDS.
 
-import type { GatewayResource, GatewayServer, VirtualServiceResource } from '../../config/types.js';
+import type { GatewayResource, GatewayServer } from '../../config/types.js';
 import { selects } from '../../registry/registry.js';
-import type { Listener, RouteConfiguration, Secret, VirtualHost } from '../../xds/resources.js';
+import type { FilterChain, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
-import { httpFilterChain, socketAddress, tlsTransportSocket } from './common.js';
-import { ingressVirtualHosts, planIngress } from './ingress.js';
-import type { IngressPlan, IngressTlsChain } from './ingress.js';
-import { translateHttpRules } from './http-routes.js';
+import { httpFilterChain, socketAddress, tcpProxyFilter, tlsTransportSocket } from './common.js';
+import { planGatewayPorts } from './gateway-plan.js';
+import type { PortPlan, TlsChainPlan } from './gateway-plan.js';
+import type { RouteContext } from './http-routes.js';
 import { gatewayListenerName, gatewayRouteName } from './names.js';
-
-interface BoundServer {
-  readonly gateway: GatewayResource;
-  readonly server: GatewayServer;
-}
 
 export function gatewaysForProxy(snapshot: MeshSnapshot, proxy: ProxyNode): GatewayResource[] {
   // IG-01: a Gateway without a selector applies to every gateway proxy (Istio).
@@ -35,123 +30,76 @@ export function gatewayBindPort(snapshot: MeshSnapshot, proxy: ProxyNode, server
   return serverPort;
 }
 
-/** Servers by bind port (HTTP only for now; TLS/TCP servers arrive with the full Gateway issue). */
-function serversByPort(snapshot: MeshSnapshot, proxy: ProxyNode): Map<number, BoundServer[]> {
-  const byPort = new Map<number, BoundServer[]>();
-  for (const gateway of gatewaysForProxy(snapshot, proxy)) {
-    for (const server of gateway.spec.servers) {
-      if (server.port.protocol !== 'HTTP' && server.port.protocol !== 'HTTP2' && server.port.protocol !== 'GRPC') continue;
-      const port = gatewayBindPort(snapshot, proxy, server.port.number);
-      let list = byPort.get(port);
-      if (!list) byPort.set(port, (list = []));
-      list.push({ gateway, server });
-    }
-  }
-  return byPort;
+function routeConfigName(p: PortPlan): string {
+  return gatewayRouteName(p.port);
 }
 
-/** What one bound port of the gateway serves, from Gateways and Ingresses together. */
-interface PortPlan {
-  readonly port: number;
-  readonly tls: boolean;
-  /** Virtual hosts by host; a host named by both a Gateway and an Ingress is one vhost. */
-  readonly vhosts: Map<string, VirtualHost>;
-  readonly chains: IngressTlsChain[];
-}
-
-/** Istio's meshConfig.ingressSelector default: the gateway that serves Ingress resources. */
-const INGRESS_SELECTOR = { istio: 'ingressgateway' };
-
-function planPorts(snapshot: MeshSnapshot, proxy: ProxyNode): Map<number, PortPlan> {
-  const plans = new Map<number, PortPlan>();
-  const plan = (port: number, tls: boolean): PortPlan | undefined => {
-    let p = plans.get(port);
-    if (!p) plans.set(port, (p = { port, tls, vhosts: new Map(), chains: [] }));
-    return p.tls === tls ? p : undefined;
-  };
-  for (const [port, servers] of serversByPort(snapshot, proxy)) {
-    const p = plan(port, false)!;
-    const merged = new Map<string, Set<VirtualServiceResource>>();
-    for (const { gateway, server } of servers) {
-      const gwKey = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
-      for (const vs of snapshot.virtualServicesByGateway.get(gwKey) ?? []) {
-        for (const vsHost of vs.spec.hosts) {
-          for (const host of boundHosts(vsHost, vs.metadata.namespace, server, gateway.metadata.namespace)) {
-            let vh = p.vhosts.get(host);
-            if (!vh) p.vhosts.set(host, (vh = { name: `${host}:${server.port.number}`, domains: gatewayDomains(host, server.port.number, port), routes: [] }));
-            // Several VirtualServices for one host on one gateway are merged in load order
-            // (Istio); one reaching the host through several servers or hosts is merged once.
-            let seen = merged.get(host);
-            if (!seen) merged.set(host, (seen = new Set()));
-            if (seen.has(vs)) continue;
-            seen.add(vs);
-            vh.routes.push(...translateHttpRules(snapshot, vs, { proxy, gateway: gwKey, port: server.port.number }));
-          }
-        }
-      }
-    }
-  }
-  if (selects(INGRESS_SELECTOR, proxy.labels)) {
-    const ingress = planIngress(snapshot);
-    if (ingress.hosts.size > 0) {
-      const http = gatewayBindPort(snapshot, proxy, 80);
-      addIngressHosts(plan(http, false), ingress, [80, http]);
-      if (ingress.tls.length > 0) {
-        const https = gatewayBindPort(snapshot, proxy, 443);
-        const p = plan(https, true);
-        if (p) {
-          addIngressHosts(p, ingress, [443, https]);
-          p.chains.push(...ingress.tls);
-        }
-      }
-    }
-  }
-  return plans;
-}
-
-/** Ingress hosts join the port's virtual hosts; after a Gateway's routes for the same host. */
-function addIngressHosts(p: PortPlan | undefined, ingress: IngressPlan, ports: readonly number[]): void {
-  if (!p) return;
-  for (const vh of ingressVirtualHosts(ingress, ports)) {
-    const host = vh.name.slice('ingress:'.length);
-    const existing = p.vhosts.get(host);
-    if (existing) existing.routes.push(...vh.routes);
-    else p.vhosts.set(host, vh);
-  }
-}
-
-function routeName(p: PortPlan): string {
-  return p.tls ? `https.${p.port}` : gatewayRouteName(p.port);
-}
-
-export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
-  return [...planPorts(snapshot, proxy).values()].sort((a, b) => a.port - b.port).map((p) => {
-    const chain = () => httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeName(p), useRemoteAddress: true, serverName: 'istio-envoy' });
+function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan): FilterChain {
+  const match = c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined;
+  if (c.mode === 'PASSTHROUGH') {
     return {
-      name: gatewayListenerName(p.port),
-      address: socketAddress('0.0.0.0', p.port),
-      trafficDirection: 'OUTBOUND' as const,
-      filterChains: p.tls ? p.chains.map((c) => ({ ...chain(), filterChainMatch: c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined, transportSocket: tlsTransportSocket(c.secret) })) : [chain()],
+      ...(match ? { filterChainMatch: { ...match, transportProtocol: 'tls' } } : { filterChainMatch: { transportProtocol: 'tls' } }),
+      filters: [tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, c.tcp ?? [])],
     };
-  });
+  }
+  return {
+    ...(match ? { filterChainMatch: match } : {}),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy' }),
+    transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL'),
+  };
 }
 
-export function gatewayRoutes(snapshot: MeshSnapshot, proxy: ProxyNode): RouteConfiguration[] {
-  return [...planPorts(snapshot, proxy).values()]
+export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashPolicy?: RouteContext['hashPolicy']): Listener[] {
+  return [...planGatewayPorts(snapshot, proxy, hashPolicy).values()]
     .sort((a, b) => a.port - b.port)
-    .map((p) => ({ name: routeName(p), virtualHosts: [...p.vhosts.values()], validateClusters: false }));
+    .flatMap((p): Listener[] => {
+      let filterChains: FilterChain[];
+      if (p.kind === 'http') {
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy' })];
+      } else if (p.kind === 'tcp') {
+        filterChains = [{ filters: [tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
+      } else {
+        filterChains = p.chains.map((c) => tlsChain(p, c));
+      }
+      if (filterChains.length === 0) return [];
+      return [{ name: gatewayListenerName(p.port), address: socketAddress('0.0.0.0', p.port), trafficDirection: 'OUTBOUND', filterChains }];
+    });
 }
 
-/** SDS secrets the gateway's TLS listeners refer to, with their certificates. */
+export function gatewayRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hashPolicy?: RouteContext['hashPolicy']): RouteConfiguration[] {
+  const out = new Map<string, RouteConfiguration>();
+  for (const p of [...planGatewayPorts(snapshot, proxy, hashPolicy).values()].sort((a, b) => a.port - b.port)) {
+    if (p.kind === 'http') out.set(routeConfigName(p), { name: routeConfigName(p), virtualHosts: [...p.vhosts.values()], validateClusters: false });
+    if (p.kind === 'tls') {
+      for (const c of p.chains) if (c.routeName && c.vhosts && !out.has(c.routeName)) out.set(c.routeName, { name: c.routeName, virtualHosts: [...c.vhosts.values()], validateClusters: false });
+    }
+  }
+  return [...out.values()];
+}
+
+/** SDS secrets the gateway's TLS listeners refer to: certificates and client CA bundles (IG-06). */
 export function gatewaySecrets(snapshot: MeshSnapshot, proxy: ProxyNode): Secret[] {
   const names = new Set<string>();
-  for (const p of planPorts(snapshot, proxy).values()) for (const c of p.chains) names.add(c.secret);
+  for (const p of planGatewayPorts(snapshot, proxy, undefined).values()) {
+    if (p.kind !== 'tls') continue;
+    for (const c of p.chains) {
+      if (c.certSecret) names.add(c.certSecret);
+      if (c.caSecret) names.add(c.caSecret);
+    }
+  }
   const out: Secret[] = [];
   for (const name of [...names].sort()) {
     const [ns, secretName] = name.slice('kubernetes://'.length).split('/') as [string, string];
+    if (secretName.endsWith('-cacert')) {
+      const base = snapshot.store.get('Secret', ns, secretName.slice(0, -'-cacert'.length));
+      const own = snapshot.store.get('Secret', ns, secretName);
+      const ca = base?.data['ca.crt'] ?? base?.data.cacert ?? own?.data.cacert ?? own?.data['ca.crt'];
+      if (ca) out.push({ name, validationContext: { trustedCa: { inlineString: ca.toString('utf8') } } });
+      continue;
+    }
     const s = snapshot.store.get('Secret', ns, secretName);
-    const crt = s?.data['tls.crt'];
-    const key = s?.data['tls.key'];
+    const crt = s?.data['tls.crt'] ?? s?.data.cert;
+    const key = s?.data['tls.key'] ?? s?.data.key;
     if (!crt || !key) continue;
     out.push({ name, tlsCertificate: { certificateChain: { inlineString: crt.toString('utf8') }, privateKey: { inlineString: key.toString('utf8') } } });
   }

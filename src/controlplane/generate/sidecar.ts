@@ -8,42 +8,89 @@
 import type { VirtualServiceResource } from '../../config/types.js';
 import { isHttpProtocol, resolveTargetPort } from '../../registry/registry.js';
 import type { MeshService } from '../../registry/registry.js';
-import type { Listener, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
+import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
-import { httpFilterChain, socketAddress } from './common.js';
+import { httpFilterChain, meshConfigOf, socketAddress, tcpProxyFilter } from './common.js';
 import { translateHttpRules } from './http-routes.js';
+import type { RouteContext } from './http-routes.js';
+import { convertRetries } from './retry.js';
 import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
 
+/** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
+export interface InboundPort {
+  readonly port: number;
+  readonly service?: MeshService;
+  readonly tcp: boolean;
+}
+
 /** The ports this sidecar serves inbound: service target ports and declared container ports. */
-export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): { port: number; service?: MeshService }[] {
+export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): InboundPort[] {
   const w = snapshot.workloadsByName.get(`${proxy.namespace}/${proxy.podName}`);
   if (!w) return [];
-  const ports = new Map<number, MeshService | undefined>();
+  const ports = new Map<number, InboundPort>();
   // By hostname, so which Service names a shared port does not depend on manifest order.
   const services = [...snapshot.servicesOf(w)].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
   for (const s of services) {
     for (const sp of s.ports) {
-      if (!isHttpProtocol(sp.protocol)) continue;
       const p = resolveTargetPort(sp, w);
-      if (p !== undefined && !PROXY_PORTS.has(p) && !ports.has(p)) ports.set(p, s);
+      if (p !== undefined && !PROXY_PORTS.has(p) && !ports.has(p)) ports.set(p, { port: p, service: s, tcp: !isHttpProtocol(sp.protocol) });
     }
   }
   // The proxy's own ports (§2.13) are never inbound ports: 15001 would clash with virtualOutbound.
-  for (const cp of w.ports) if (!PROXY_PORTS.has(cp.port) && !ports.has(cp.port)) ports.set(cp.port, undefined);
-  return [...ports].sort(([a], [b]) => a - b).map(([port, service]) => ({ port, service }));
+  for (const cp of w.ports) if (!PROXY_PORTS.has(cp.port) && !ports.has(cp.port)) ports.set(cp.port, { port: cp.port, tcp: false });
+  return [...ports.values()].sort((a, b) => a.port - b.port);
+}
+
+/**
+ * TLS a workload sends through its sidecar (CONNECT to host:443, as curl does for https URLs
+ * behind HTTP_PROXY) is passed through untouched: to the ServiceEntry or Service for the SNI
+ * and port, or, under ALLOW_ANY, to where the client asked (PassthroughCluster).
+ */
+function egressTlsChains(snapshot: MeshSnapshot, allowAny: boolean): FilterChain[] {
+  const chains: FilterChain[] = [];
+  const services = [...snapshot.registry.services].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  for (const s of services) {
+    for (const sp of s.ports) {
+      if (sp.protocol !== 'HTTPS' && sp.protocol !== 'TLS') continue;
+      chains.push({
+        name: `outbound_tls_${sp.port}_${s.hostname}`,
+        filterChainMatch: { transportProtocol: 'tls', destinationPort: sp.port, serverNames: [s.hostname] },
+        filters: [tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, [{ name: outboundClusterName(sp.port, '', s.hostname), weight: 1 }])],
+      });
+    }
+  }
+  if (allowAny) chains.push({ name: 'passthrough_tls', filterChainMatch: { transportProtocol: 'tls' }, filters: [tcpProxyFilter('PassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }])] });
+  return chains;
 }
 
 export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
+  const allowAny = meshConfigOf(snapshot).outboundTrafficPolicy.mode === 'ALLOW_ANY';
   const listeners: Listener[] = [
     {
       name: VIRTUAL_OUTBOUND,
       address: socketAddress('0.0.0.0', OUTBOUND_PORT),
       trafficDirection: 'OUTBOUND',
-      filterChains: [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH' })],
+      filterChains: [
+        {
+          name: 'virtualOutbound-http',
+          filterChainMatch: { transportProtocol: 'raw_buffer' },
+          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true }),
+        },
+        ...egressTlsChains(snapshot, allowAny),
+      ],
     },
   ];
-  for (const { port, service } of inboundPorts(snapshot, proxy)) {
+  for (const { port, service, tcp } of inboundPorts(snapshot, proxy)) {
+    if (tcp) {
+      listeners.push({
+        name: inboundListenerName(port),
+        address: socketAddress('0.0.0.0', port),
+        trafficDirection: 'INBOUND',
+        filterChains: [{ filters: [tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] }],
+      });
+      continue;
+    }
     const routeConfig: RouteConfiguration = {
       name: inboundClusterName(port),
       validateClusters: false,
@@ -55,7 +102,8 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
             {
               name: 'default',
               match: { prefix: '/' },
-              route: { cluster: inboundClusterName(port), timeout: '0s' },
+              // Inbound routes retry only resets before the request reached the workload (VS-17).
+              route: { cluster: inboundClusterName(port), timeout: '0s', retryPolicy: { retryOn: 'reset-before-request', numRetries: 2 } },
               decorator: { operation: service ? `${service.hostname}:${port}/*` : `${proxy.podName}:${port}/*` },
             },
           ],
@@ -84,7 +132,7 @@ export function serviceDomains(s: MeshService, port: number, proxyNamespace: str
   return out;
 }
 
-export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode): RouteConfiguration[] {
+export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hash?: RouteContext['hashPolicy']): RouteConfiguration[] {
   const vhosts: VirtualHost[] = [];
   const byHost = new Map<string, VirtualServiceResource>();
   // Sidecars apply only the first VirtualService for a host (Istio does not merge them there).
@@ -95,30 +143,54 @@ export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode): RouteCo
       if (!byHost.has(fqdn)) byHost.set(fqdn, vs);
     }
   }
+  const mesh = meshConfigOf(snapshot);
+  const hashPolicy: RouteContext['hashPolicy'] = (fqdn, port, subset) => (hash ? hash(fqdn, port, subset) : undefined);
   const services = [...snapshot.registry.services].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
   for (const s of services) {
     for (const sp of s.ports) {
       if (!isHttpProtocol(sp.protocol)) continue;
       const vs = byHost.get(s.hostname);
-      const routes = vs
-        ? translateHttpRules(snapshot, vs, { proxy, port: sp.port })
-        : [
-            {
-              name: 'default',
-              match: { prefix: '/' },
-              route: { cluster: outboundClusterName(sp.port, '', s.hostname), timeout: '0s' },
-              decorator: { operation: `${s.hostname}:${sp.port}/*` },
-            },
-          ];
+      let routes: Route[];
+      if (vs) {
+        routes = translateHttpRules(snapshot, vs, { proxy, port: sp.port, hashPolicy });
+      } else {
+        // No VirtualService: the default route, with Istio's default retry policy (VS-17).
+        const h = hashPolicy(s.hostname, sp.port, '');
+        const retryPolicy = convertRetries(undefined, mesh, (h?.length ?? 0) > 0);
+        routes = [
+          {
+            name: 'default',
+            match: { prefix: '/' },
+            route: { cluster: outboundClusterName(sp.port, '', s.hostname), timeout: '0s', ...(retryPolicy ? { retryPolicy } : {}), ...(h?.length ? { hashPolicy: h } : {}) },
+            decorator: { operation: `${s.hostname}:${sp.port}/*` },
+          },
+        ];
+      }
       vhosts.push({ name: `${s.hostname}:${sp.port}`, domains: serviceDomains(s, sp.port, proxy.namespace), routes });
     }
   }
   // Hosts named by VirtualServices but backed by no Service (external names): any port.
   for (const [host, vs] of byHost) {
     if (snapshot.servicesByHost.has(host) || host.includes('*')) continue;
-    vhosts.push({ name: `${host}:*`, domains: [host, `${host}:*`], routes: translateHttpRules(snapshot, vs, { proxy, port: 80 }) });
+    vhosts.push({ name: `${host}:*`, domains: [host, `${host}:*`], routes: translateHttpRules(snapshot, vs, { proxy, port: 80, hashPolicy }) });
   }
-  // Outbound traffic policy ALLOW_ANY (Istio's default): unknown hosts pass through.
-  vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } }] });
+  if (mesh.outboundTrafficPolicy.mode === 'ALLOW_ANY') {
+    // ALLOW_ANY (Istio's default): unknown hosts pass through to where the client asked.
+    vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } }] });
+  } else {
+    // REGISTRY_ONLY: hosts outside the registry get a 502 that says why (SC-02, TASK-10).
+    vhosts.push({
+      name: 'block_all',
+      domains: ['*'],
+      routes: [
+        {
+          name: 'block_all',
+          match: { prefix: '/' },
+          directResponse: { status: 502, body: { inlineString: 'the outbound traffic policy is REGISTRY_ONLY and this host is not in the mesh registry (add a ServiceEntry for it)\n' } },
+          metadata: { filterMetadata: { strait: { responseFlag: 'NR', details: 'registry_only_blocked' } } },
+        },
+      ],
+    });
+  }
   return [{ name: VIRTUAL_OUTBOUND, virtualHosts: vhosts, validateClusters: false }];
 }

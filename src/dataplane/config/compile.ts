@@ -3,12 +3,13 @@
 // registration; throws ConfigError on anything it cannot honour, before anything is applied.
 
 import type { StatsRegistry } from '../../telemetry/stats/stats.js';
-import type tls from 'node:tls';
-import { DOWNSTREAM_TLS_TYPE, HCM_TYPE } from '../../xds/resources.js';
-import type { Cluster, ClusterLoadAssignment, FilterChain, HttpConnectionManager, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
+import { DOWNSTREAM_TLS_TYPE, HCM_TYPE, TCP_PROXY_TYPE } from '../../xds/resources.js';
+import type { Cluster, ClusterLoadAssignment, FilterChain, HttpConnectionManager, Listener, RouteConfiguration, Secret, TcpProxy } from '../../xds/resources.js';
+import { compileTcpProxy } from '../tcp/tcp-proxy.js';
+import type { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import type { FilterDeps, HcmConfig } from '../http/hcm-config.js';
-import { tlsOptions } from '../tls/tls-context.js';
-import type { TlsContextCache, TlsOptions } from '../tls/tls-context.js';
+import { checkCertificate, tlsOptions } from '../tls/tls-context.js';
+import type { CertificatePair, TlsOptions } from '../tls/tls-context.js';
 import { compileHcm } from '../http/hcm-config.js';
 import { compileRouteConfiguration } from '../router/route-table.js';
 import type { RouteTable } from '../router/route-table.js';
@@ -28,17 +29,30 @@ export const EMPTY_RESOURCES: ResourceSet = { listeners: new Map(), routes: new 
 
 export interface TlsSpec {
   /** null while a referenced SDS secret has not arrived: handshakes for the chain fail. */
-  readonly secureContext: tls.SecureContext | null;
+  readonly pair: CertificatePair | null;
+  /** PEM of the CAs client certificates are verified against; null: no client certificates. */
+  readonly clientCa: string | null;
+  /** MUTUAL: a client certificate is required; otherwise one is only checked when presented. */
+  readonly requireClientCertificate: boolean;
   readonly alpn: readonly string[];
   readonly options: TlsOptions;
 }
 
-/** One filter chain: which connections it takes (SNI), its TLS, its HTTP connection manager. */
+/** What a filter chain does with a connection once chosen. */
+export type ChainNetwork = { readonly kind: 'http'; readonly hcm: HcmConfig } | { readonly kind: 'tcp'; readonly tcp: TcpProxyConfig };
+
+/**
+ * One filter chain: which connections it takes (original destination port, TLS or not, SNI),
+ * whether it terminates TLS, and its network filter (HTTP connection manager or TCP proxy).
+ */
 export interface ChainSpec {
   readonly name: string;
   readonly serverNames: readonly string[];
+  /** 'tls' / 'raw_buffer' when the chain only takes one kind (from the TLS inspector). */
+  readonly transportProtocol: 'tls' | 'raw_buffer' | undefined;
+  readonly destinationPort: number | undefined;
   readonly tls: TlsSpec | null;
-  readonly hcm: HcmConfig;
+  readonly network: ChainNetwork;
 }
 
 export interface ListenerSpec {
@@ -46,8 +60,9 @@ export interface ListenerSpec {
   /** The address actually bound (after the proxy's wildcard/localhost mapping). */
   readonly host: string;
   readonly port: number;
-  readonly kind: 'plain' | 'tls';
   readonly chains: readonly ChainSpec[];
+  /** The TLS inspector must read the ClientHello before a chain can be chosen. */
+  readonly inspectTls: boolean;
 }
 
 /** Maps the addresses a listener names to what this proxy binds (its "pod" addresses). */
@@ -70,7 +85,7 @@ export function mapAddress(address: string, map: AddressMap): string {
   return address;
 }
 
-export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats: StatsRegistry, addresses: AddressMap, tlsCache: TlsContextCache, deps: FilterDeps): CompiledConfig {
+export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats: StatsRegistry, addresses: AddressMap, deps: FilterDeps): CompiledConfig {
   const routeTables = new Map<string, RouteTable>();
   for (const [name, rc] of res.routes) routeTables.set(name, compileRouteConfiguration(rc));
 
@@ -85,30 +100,12 @@ export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats:
     const key = `${host}:${port}`;
     if (port !== 0 && seen.has(key)) throw new ConfigError(`listener ${l.name}: address ${key} is used by another listener`);
     seen.add(key);
-    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, tlsCache, deps));
+    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, deps));
     if (chains.length === 0) throw new ConfigError(`listener ${l.name}: has no filter chains`);
-    const tlsChains = chains.filter((c) => c.tls).length;
-    if (tlsChains !== 0 && tlsChains !== chains.length) {
-      throw new ConfigError(`listener ${l.name}: mixes TLS and plaintext filter chains (TLS detection on one port arrives with mTLS)`);
-    }
-    if (tlsChains === 0 && chains.length > 1) throw new ConfigError(`listener ${l.name}: a plaintext listener takes exactly one filter chain`);
-    if (tlsChains > 0) {
-      const names = new Set<string>();
-      let defaults = 0;
-      for (const c of chains) {
-        if (c.serverNames.length === 0) defaults++;
-        for (const n of c.serverNames) {
-          if (names.has(n.toLowerCase())) throw new ConfigError(`listener ${l.name}: server name ${n} is in two filter chains`);
-          names.add(n.toLowerCase());
-        }
-      }
-      if (defaults > 1) throw new ConfigError(`listener ${l.name}: more than one filter chain without server names`);
-      const o = chains[0]!.tls!.options;
-      if (chains.some((c) => JSON.stringify(c.tls!.options) !== JSON.stringify(o))) {
-        throw new ConfigError(`listener ${l.name}: filter chains differ in TLS versions or cipher suites (one set per listener is supported)`);
-      }
-    }
-    listeners.push({ name: l.name, host, port, kind: tlsChains > 0 ? 'tls' : 'plain', chains });
+    checkChains(l.name, chains);
+    // Inspection is needed when chains differ by TLS or SNI; a lone chain takes everything as is.
+    const inspectTls = chains.length > 1 || chains.some((c) => c.tls !== null || c.serverNames.length > 0 || c.transportProtocol !== undefined);
+    listeners.push({ name: l.name, host, port, chains, inspectTls });
   }
 
   const prepared = clusters.prepare([...res.clusters.values()], res.endpoints);
@@ -122,24 +119,37 @@ function compileChain(
   routeTables: ReadonlyMap<string, RouteTable>,
   stats: StatsRegistry,
   secrets: ReadonlyMap<string, Secret>,
-  tlsCache: TlsContextCache,
   deps: FilterDeps,
 ): ChainSpec {
   const name = fc.name || `${listener}#${index}`;
   const filters = fc.filters ?? [];
-  if (filters.length !== 1 || filters[0]!.typedConfig?.['@type'] !== HCM_TYPE) {
-    throw new ConfigError(`listener ${listener} chain ${name}: the filter chain must hold one HttpConnectionManager (TCP proxying arrives later)`);
+  const type = filters[0]?.typedConfig?.['@type'];
+  if (filters.length !== 1 || (type !== HCM_TYPE && type !== TCP_PROXY_TYPE)) {
+    throw new ConfigError(`listener ${listener} chain ${name}: the filter chain must hold one HttpConnectionManager or one TcpProxy`);
   }
-  const hcm = compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps);
+  const network: ChainNetwork =
+    type === HCM_TYPE
+      ? { kind: 'http', hcm: compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps) }
+      : { kind: 'tcp', tcp: compileTcpProxy(listener, filters[0]!.typedConfig as unknown as TcpProxy, stats) };
+  const m = fc.filterChainMatch ?? {};
+  const tp = m.transportProtocol;
+  if (tp !== undefined && tp !== 'tls' && tp !== 'raw_buffer') throw new ConfigError(`listener ${listener} chain ${name}: transportProtocol "${tp}" is not tls or raw_buffer`);
   let tlsSpec: TlsSpec | null = null;
+  let missing = false;
   const ts = fc.transportSocket;
   if (ts) {
     const ctx = ts.typedConfig;
     if (ctx?.['@type'] !== DOWNSTREAM_TLS_TYPE) throw new ConfigError(`listener ${listener} chain ${name}: transport socket ${ctx?.['@type']} is not supported`);
-    if (ctx.requireClientCertificate) throw new ConfigError(`listener ${listener} chain ${name}: client certificates (MUTUAL) arrive with mTLS`);
     const common = ctx.commonTlsContext ?? {};
+    let clientCa: string | null = null;
+    const vsds = common.validationContextSdsSecretConfig;
+    if (vsds) {
+      const ca = secrets.get(vsds.name)?.validationContext?.trustedCa?.inlineString;
+      if (ca) clientCa = ca;
+      else missing = true;
+    }
+    if (ctx.requireClientCertificate && !vsds) throw new ConfigError(`listener ${listener} chain ${name}: requireClientCertificate needs a validation context (the client CA)`);
     const pairs: { certificateChain: string; privateKey: string }[] = [];
-    let missing = false;
     for (const c of common.tlsCertificates ?? []) pairs.push({ certificateChain: inline(c.certificateChain, listener), privateKey: inline(c.privateKey, listener) });
     for (const sds of common.tlsCertificateSdsSecretConfigs ?? []) {
       const secret = secrets.get(sds.name);
@@ -152,13 +162,31 @@ function compileChain(
     if (pairs.length > 1) throw new ConfigError(`listener ${listener} chain ${name}: one certificate per filter chain is supported`);
     const where = `listener ${listener} chain ${name}`;
     const options = tlsOptions(where, common);
-    tlsSpec = {
-      options,
-      secureContext: pairs.length === 1 && !missing ? tlsCache.get(where, pairs[0]!, options) : null,
-      alpn: common.alpnProtocols?.length ? common.alpnProtocols : ['h2', 'http/1.1'],
-    };
+    const pair = pairs.length === 1 && !missing ? pairs[0]! : null;
+    // Parse now so that a bad certificate is a rejected update, not a failed handshake later.
+    if (pair) checkCertificate(where, pair, options);
+    tlsSpec = { options, pair, clientCa, requireClientCertificate: ctx.requireClientCertificate === true, alpn: common.alpnProtocols?.length ? common.alpnProtocols : ['h2', 'http/1.1'] };
   }
-  return { name, serverNames: fc.filterChainMatch?.serverNames ?? [], tls: tlsSpec, hcm };
+  if (tlsSpec && network.kind === 'tcp') throw new ConfigError(`listener ${listener} chain ${name}: TLS termination in front of a TCP proxy is not supported`);
+  return { name, serverNames: m.serverNames ?? [], transportProtocol: tp, destinationPort: m.destinationPort, tls: tlsSpec, network };
+}
+
+/** Envoy rejects listeners whose chains cannot be told apart; so does Strait. */
+function checkChains(listener: string, chains: readonly ChainSpec[]): void {
+  const keys = new Set<string>();
+  for (const c of chains) {
+    const names = c.serverNames.length ? c.serverNames.map((n) => n.toLowerCase()) : [''];
+    for (const n of names) {
+      const key = `${c.destinationPort ?? ''}|${c.transportProtocol ?? (c.tls ? 'tls' : '')}|${n}`;
+      if (keys.has(key)) throw new ConfigError(`listener ${listener}: two filter chains match the same connections (${key.replace(/\|/g, ' ')})`);
+      keys.add(key);
+    }
+  }
+  const tlsChains = chains.filter((c) => c.tls);
+  const o = tlsChains[0]?.tls?.options;
+  if (o && tlsChains.some((c) => JSON.stringify(c.tls!.options) !== JSON.stringify(o))) {
+    throw new ConfigError(`listener ${listener}: filter chains differ in TLS versions or cipher suites (one set per listener is supported)`);
+  }
 }
 
 function inline(ds: { inlineString?: string; filename?: string } | undefined, listener: string): string {
@@ -169,6 +197,12 @@ function inline(ds: { inlineString?: string; filename?: string } | undefined, li
 /** SDS secret names the listeners refer to. */
 export function sdsNames(listeners: ReadonlyMap<string, Listener>): string[] {
   const out: string[] = [];
-  for (const l of listeners.values()) for (const fc of l.filterChains ?? []) for (const s of fc.transportSocket?.typedConfig?.commonTlsContext?.tlsCertificateSdsSecretConfigs ?? []) out.push(s.name);
+  for (const l of listeners.values()) {
+    for (const fc of l.filterChains ?? []) {
+      const common = fc.transportSocket?.typedConfig?.commonTlsContext;
+      for (const s of common?.tlsCertificateSdsSecretConfigs ?? []) out.push(s.name);
+      if (common?.validationContextSdsSecretConfig) out.push(common.validationContextSdsSecretConfig.name);
+    }
+  }
   return out;
 }

@@ -51,6 +51,10 @@ export interface HcmConfig {
   readonly accessLogs: readonly CompiledAccessLog[];
   /** HTTP filters before the router, in order; null when there are none. */
   readonly filters: readonly HttpFilter[] | null;
+  /** upgradeConfigs: WebSocket upgrades are proxied as tunnels. */
+  readonly allowWebsocket: boolean;
+  /** upgradeConfigs CONNECT: tunnels are accepted and handled as new connections (sidecars). */
+  readonly allowConnect: boolean;
   readonly stats: HcmStats;
 }
 
@@ -107,8 +111,10 @@ export function compileHcm(
     idleTimeoutMs: optionalDurationMs(hcm.commonHttpProtocolOptions?.idleTimeout, `${at} idleTimeout`, 3_600_000),
     requestHeadersTimeoutMs: optionalDurationMs(hcm.requestHeadersTimeout, `${at} requestHeadersTimeout`, 10_000),
     maxHeadersCount: hcm.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
-    accessLogs: (hcm.accessLog ?? []).map((a) => compileAccessLog(at, a)),
+    accessLogs: compileAccessLogs(at, hcm.accessLog),
     filters: compiled.length ? compiled : null,
+    allowWebsocket: upgradeEnabled(hcm, 'websocket'),
+    allowConnect: upgradeEnabled(hcm, 'connect'),
     stats: {
       rqTotal: scope.counter('downstream_rq_total'),
       rqActive: scope.gauge('downstream_rq_active'),
@@ -126,6 +132,10 @@ interface SubstitutionFormat {
   textFormat?: string;
   textFormatSource?: { inlineString?: string };
   jsonFormat?: Record<string, string>;
+}
+
+export function compileAccessLogs(at: string, logs: readonly AccessLog[] | undefined): CompiledAccessLog[] {
+  return (logs ?? []).map((a) => compileAccessLog(at, a));
 }
 
 function compileAccessLog(at: string, a: AccessLog): CompiledAccessLog {
@@ -148,4 +158,8 @@ function compileAccessLog(at: string, a: AccessLog): CompiledAccessLog {
     throw new ConfigError(`${at}: ${(e as Error).message}`);
   }
   return { format, path, sink: null };
+}
+
+function upgradeEnabled(hcm: HttpConnectionManager, type: string): boolean {
+  return (hcm.upgradeConfigs ?? []).some((u) => u.upgradeType.toLowerCase() === type && u.enabled !== false);
 }

@@ -1,28 +1,40 @@
-// Owns the proxy's listening sockets. An update binds every new or moved listener first; if any
-// bind fails, the ones just opened are closed and the update is rejected with nothing changed
-// (the proxy NACKs it and keeps serving). Otherwise listeners that stay get their new filter
-// chains swapped in place (open connections keep working), and removed ones stop accepting and
-// drain.
+// Owns the proxy's listening sockets and gives each accepted connection to a filter chain, as
+// Envoy's listener does: when chains differ, the TLS inspector reads the ClientHello (without
+// terminating it) and the chain is chosen by original destination port, TLS or not, and SNI.
+// The chain then terminates TLS (its own certificate) and serves HTTP/1.1 or HTTP/2, serves
+// plaintext HTTP/1.1 or h2c (told apart by the HTTP/2 preface), or proxies TCP.
 //
-// A plaintext listener is a Node http.Server. A TLS listener is an HTTP/2 secure server that
-// also speaks HTTP/1.1 (ALPN `h2`, `http/1.1`); its filter chain, and so its certificate and
-// connection manager, is chosen by SNI, as Envoy's filter_chain_match.server_names.
+// An update binds every new or moved listener first; if a bind fails, the sockets just opened
+// are closed and the update is rejected with nothing changed (the proxy NACKs it). Otherwise
+// chains are swapped: a chain that keeps its name keeps its servers and connection manager, so
+// open connections see the new routes; removed listeners stop accepting and drain.
 
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { Socket } from 'node:net';
+import net from 'node:net';
 import type tls from 'node:tls';
 import type { ChainSpec, ListenerSpec } from '../config/compile.js';
 import { HttpConnectionManager } from '../http/connection-manager.js';
 import type { ProxyContext } from '../http/connection-manager.js';
 import { rejectConnect, writeClientError } from '../http/client-error.js';
-import { SniTable } from '../tls/sni-table.js';
+import { proxyTcp } from '../tcp/tcp-proxy.js';
+import { serverTlsOptions } from '../tls/tls-context.js';
+import { inspectClientHello, sniffPlaintext } from './tls-inspector.js';
 
 export type { ListenerSpec } from '../config/compile.js';
 
-interface BoundChain {
-  readonly spec: ChainSpec;
-  readonly manager: HttpConnectionManager;
+interface ChainRuntime {
+  spec: ChainSpec;
+  readonly manager: HttpConnectionManager | null;
+  readonly h1: http.Server | null;
+  readonly h2c: http2.Http2Server | null;
+  readonly secure: http2.Http2SecureServer | null;
+}
+
+/** Where a tunnelled connection was headed (CONNECT), for original-destination routing. */
+interface Destination {
+  readonly authority: string;
+  readonly port: number;
 }
 
 export interface BoundListener {
@@ -31,12 +43,12 @@ export interface BoundListener {
   /** The bound port (differs from the spec's when it asked for port 0). */
   readonly port: number;
   readonly specPort: number;
-  readonly kind: 'plain' | 'tls';
-  readonly server: http.Server | http2.Http2SecureServer;
-  /** The connection manager of a plaintext listener (its only chain). */
-  readonly manager: HttpConnectionManager;
-  /** Chains of a TLS listener by SNI; replaced wholesale on update. */
-  chains: SniTable<BoundChain>;
+  readonly server: net.Server;
+  spec: ListenerSpec;
+  chains: ChainRuntime[];
+  readonly sockets: Set<net.Socket>;
+  /** The connection manager of the first HTTP chain (null when all chains are TCP). */
+  manager: HttpConnectionManager | null;
 }
 
 export interface PreparedListeners {
@@ -44,12 +56,10 @@ export interface PreparedListeners {
   readonly opened: readonly BoundListener[];
 }
 
-/** Open connections of TLS listeners (http2 servers have no closeAllConnections). */
-const tlsSockets = new WeakMap<http2.Http2SecureServer, Set<Socket>>();
-
 /** How long a removed listener's open connections may finish before they are closed. */
 const DRAIN_MS = 5_000;
-
+/** Envoy's listener_filters_timeout: give up waiting for a ClientHello after this long. */
+const INSPECT_TIMEOUT_MS = 5_000;
 /** HTTP/2 limits at the edge (hardening-and-deps §A3.4): no push, 100 concurrent streams. */
 const H2_SETTINGS: http2.Settings = { enablePush: false, maxConcurrentStreams: 100 };
 
@@ -71,53 +81,61 @@ export class ListenerManager {
     try {
       for (const spec of specs) {
         const cur = this.bound.get(spec.name);
-        if (cur && cur.host === spec.host && cur.specPort === spec.port && cur.kind === spec.kind) continue;
+        if (cur && cur.host === spec.host && cur.specPort === spec.port) continue;
         // A listener moving to an address held by another listener of this proxy would fail to
         // bind until that one closes; Strait rejects such updates rather than reorder binds.
         opened.push(await this.bind(spec));
       }
     } catch (e) {
-      await Promise.all(opened.map((l) => closeServer(l.server, 0)));
+      await Promise.all(opened.map((l) => closeListener(l, 0)));
       throw e;
     }
     return { specs, opened };
   }
 
-  /** Swaps configs in place, adopts the new sockets, and drains listeners that went away. */
+  /** Swaps chains in place, adopts the new sockets, and drains listeners that went away. */
   commit(p: PreparedListeners): void {
     const next = new Map<string, BoundListener>();
     for (const spec of p.specs) {
       const l = p.opened.find((o) => o.name === spec.name) ?? this.bound.get(spec.name)!;
-      if (spec.kind === 'plain') {
-        const hcm = spec.chains[0]!.hcm;
-        l.manager.config = hcm;
-        const server = l.server as http.Server;
-        server.keepAliveTimeout = hcm.idleTimeoutMs;
-        server.headersTimeout = hcm.requestHeadersTimeoutMs;
-      } else {
-        l.chains = this.chainTable(spec);
-      }
+      l.spec = spec;
+      l.chains = this.updateChains(l, spec);
+      l.manager = l.chains.find((c) => c.manager)?.manager ?? null;
       next.set(spec.name, l);
     }
     const removed = [...this.bound.values()].filter((l) => next.get(l.name) !== l);
     this.bound = next;
-    for (const l of removed) void closeServer(l.server, DRAIN_MS);
+    for (const l of removed) void closeListener(l, DRAIN_MS);
   }
 
-  private chainTable(spec: ListenerSpec): SniTable<BoundChain> {
-    const t = new SniTable<BoundChain>();
-    for (const c of spec.chains) t.add(c.serverNames, { spec: c, manager: new HttpConnectionManager(c.hcm, this.ctx) });
-    return t;
+  /** Keeps the runtime of chains that keep their name and kind; builds the others. */
+  private updateChains(l: BoundListener, spec: ListenerSpec): ChainRuntime[] {
+    return spec.chains.map((c) => {
+      const cur = l.chains.find((x) => x.spec.name === c.name) ?? (spec.chains.length === 1 && l.chains.length === 1 ? l.chains[0] : undefined);
+      const sameKind = cur && cur.spec.network.kind === c.network.kind && (cur.spec.tls === null) === (c.tls === null);
+      if (cur && sameKind) {
+        if (c.network.kind === 'http') {
+          cur.manager!.config = c.network.hcm;
+          cur.h1!.keepAliveTimeout = c.network.hcm.idleTimeoutMs;
+          cur.h1!.headersTimeout = c.network.hcm.requestHeadersTimeoutMs;
+        }
+        const t = c.tls;
+        if (cur.secure && t?.pair && JSON.stringify([t.pair, t.options, t.clientCa]) !== JSON.stringify([cur.spec.tls?.pair, cur.spec.tls?.options, cur.spec.tls?.clientCa])) {
+          // A new certificate or CA (rotation) applies to new handshakes without a restart.
+          cur.secure.setSecureContext({ ...serverTlsOptions(t.pair, t.options), ...(t.clientCa ? { ca: t.clientCa } : {}) });
+        }
+        cur.spec = c;
+        return cur;
+      }
+      return this.chainRuntime(l, c);
+    });
   }
 
-  private bind(spec: ListenerSpec): Promise<BoundListener> {
-    return spec.kind === 'plain' ? this.bindPlain(spec) : this.bindTls(spec);
-  }
-
-  private bindPlain(spec: ListenerSpec): Promise<BoundListener> {
-    const hcm = spec.chains[0]!.hcm;
+  private chainRuntime(l: BoundListener, c: ChainSpec): ChainRuntime {
+    if (c.network.kind === 'tcp') return { spec: c, manager: null, h1: null, h2c: null, secure: null };
+    const hcm = c.network.hcm;
     const manager = new HttpConnectionManager(hcm, this.ctx);
-    const server = http.createServer({
+    const h1 = http.createServer({
       keepAliveTimeout: hcm.idleTimeoutMs,
       headersTimeout: hcm.requestHeadersTimeoutMs,
       // Route timeouts govern requests; Node's whole-request timer would cut long streams.
@@ -128,103 +146,197 @@ export class ListenerManager {
       noDelay: true,
       connectionsCheckingInterval: 2_000,
     });
-    server.on('request', manager.handle);
-    server.on('connection', manager.onConnection);
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => writeClientError(manager, err, socket));
-    server.on('connect', (req: http.IncomingMessage, socket: Socket) => rejectConnect(manager, req, socket));
-    return listen(spec, server, (port) => ({ name: spec.name, host: spec.host, port, specPort: spec.port, kind: 'plain', server, manager, chains: new SniTable() }));
-  }
-
-  private bindTls(spec: ListenerSpec): Promise<BoundListener> {
-    const alpn = [...new Set(spec.chains.flatMap((c) => c.tls?.alpn ?? []))];
-    let bound: BoundListener;
-    // OpenSSL keeps the versions and cipher list of the listener's context even when SNI
-    // switches certificates, so they are set here (compile checked that chains agree).
-    const o = spec.chains[0]!.tls!.options;
-    const server = http2.createSecureServer({
-      minVersion: o.minVersion,
-      maxVersion: o.maxVersion,
-      ciphers: o.ciphers,
-      ecdhCurve: o.ecdhCurve,
-      honorCipherOrder: true,
-      allowHTTP1: true,
-      ALPNProtocols: alpn.length ? alpn : ['h2', 'http/1.1'],
-      settings: H2_SETTINGS,
-      // Without SNI (or with an unknown name) the chain without server names serves, if any.
-      SNICallback: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => {
-        const chain = bound.chains.match(servername);
-        const ctx = chain?.spec.tls?.secureContext;
-        if (ctx) cb(null, ctx);
-        else cb(new Error(chain ? `no certificate yet for ${servername}` : `no filter chain for server name ${servername}`));
-      },
-    });
-    server.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-      const chain = bound.chains.match((req.socket as tls.TLSSocket).servername);
-      if (!chain) {
-        res.stream?.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-        req.socket.destroy();
-        return;
-      }
+    h1.on('request', manager.handle);
+    h1.on('connection', manager.onConnection);
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => writeClientError(manager, err, socket));
+    h1.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(l, manager, req, socket, head));
+    const h2c = http2.createServer({ settings: H2_SETTINGS });
+    h2c.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => manager.handle(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
+    h2c.on('sessionError', () => undefined);
+    let secure: http2.Http2SecureServer | null = null;
+    if (c.tls) {
+      const t = c.tls;
+      secure = http2.createSecureServer({
+        ...(t.pair ? serverTlsOptions(t.pair, t.options) : { minVersion: t.options.minVersion, maxVersion: t.options.maxVersion, ciphers: t.options.ciphers }),
+        ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: t.requireClientCertificate } : {}),
+        allowHTTP1: true,
+        ALPNProtocols: [...t.alpn],
+        settings: H2_SETTINGS,
+      });
       // The compatibility API mirrors http's request/response for both HTTP/2 and HTTP/1.1
       // (allowHTTP1); the connection manager reads the few places where they differ.
-      chain.manager.handle(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
+      secure.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => manager.handle(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
+        // OPTIONAL_MUTUAL: no certificate is fine, but one that does not verify is refused.
+        if (t.clientCa && !socket.authorized && Object.keys(socket.getPeerCertificate() ?? {}).length > 0) {
+          socket.destroy();
+          return;
+        }
+        manager.onConnection(socket);
+      });
+      // Failed handshakes (no shared cipher, no certificate yet) are the client's problem; they
+      // must never be an uncaught exception of the proxy.
+      secure.on('tlsClientError', () => undefined);
+      secure.on('sessionError', () => undefined);
+    }
+    return { spec: c, manager, h1, h2c, secure };
+  }
+
+  private bind(spec: ListenerSpec): Promise<BoundListener> {
+    const server = net.createServer({ noDelay: true });
+    const l: BoundListener = { name: spec.name, host: spec.host, port: 0, specPort: spec.port, server, spec, chains: [], sockets: new Set(), manager: null };
+    server.on('connection', (socket: net.Socket) => {
+      l.sockets.add(socket);
+      socket.once('close', () => l.sockets.delete(socket));
+      this.dispatch(l, socket, undefined);
     });
-    const open = new Set<Socket>();
-    tlsSockets.set(server, open);
-    server.on('secureConnection', (socket: tls.TLSSocket) => {
-      open.add(socket);
-      socket.once('close', () => open.delete(socket));
-      bound.chains.match(socket.servername)?.manager.onConnection(socket);
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(new Error(`listener ${spec.name}: cannot bind ${spec.host}:${spec.port}: ${err.code ?? err.message}`));
+      };
+      server.once('error', onError);
+      server.listen({ host: spec.host, port: spec.port, backlog: 1024 }, () => {
+        server.off('error', onError);
+        const addr = server.address();
+        (l as { port: number }).port = typeof addr === 'object' && addr ? addr.port : spec.port;
+        resolve(l);
+      });
     });
-    // TLS handshakes that fail (no shared cipher, unknown SNI without a default chain) are the
-    // client's problem; they must never be an uncaught exception of the proxy.
-    server.on('tlsClientError', () => undefined);
-    server.on('sessionError', () => undefined);
-    const first = spec.chains[0]!;
-    return listen(spec, server, (port) => {
-      bound = { name: spec.name, host: spec.host, port, specPort: spec.port, kind: 'tls', server, manager: new HttpConnectionManager(first.hcm, this.ctx), chains: this.chainTable(spec) };
-      return bound;
+  }
+
+  /** Picks the chain for a new connection (inspecting its first bytes when needed) and hands it over. */
+  private dispatch(l: BoundListener, socket: net.Socket, dst: Destination | undefined): void {
+    socket.on('error', () => socket.destroy());
+    const chains = l.chains;
+    if (!l.spec.inspectTls && chains.length === 1) {
+      this.handOff(chains[0]!, socket, false, '', dst);
+      return;
+    }
+    peek(socket, (buf) => inspectClientHello(buf).complete, (buf) => {
+      const r = buf.length ? inspectClientHello(buf) : { complete: true, tls: false as boolean, sni: undefined };
+      const chain = selectChain(chains, r.tls, r.sni, dst?.port);
+      if (!chain) {
+        // Envoy closes connections no filter chain takes (flag NR on the listener).
+        socket.destroy();
+        return;
+      }
+      this.handOff(chain, socket, r.tls, r.sni ?? '', dst);
     });
+  }
+
+  private handOff(c: ChainRuntime, socket: net.Socket, isTls: boolean, sni: string, dst: Destination | undefined): void {
+    const n = c.spec.network;
+    if (n.kind === 'tcp') {
+      proxyTcp(n.tcp, { clusters: this.ctx.clusters, clock: this.ctx.clock, random: this.ctx.random }, socket, dst?.authority ?? '', sni);
+      return;
+    }
+    if (c.secure) {
+      c.secure.emit('connection', socket);
+      return;
+    }
+    if (isTls) {
+      // TLS arriving at a plaintext HTTP chain cannot be served.
+      socket.destroy();
+      return;
+    }
+    peek(socket, (buf) => sniffPlaintext(buf) !== undefined, (buf) => {
+      (sniffPlaintext(buf) === 'h2c' ? c.h2c! : c.h1!).emit('connection', socket);
+    });
+  }
+
+  /**
+   * CONNECT: when the connection manager allows it (a workload's sidecar, for HTTP_PROXY clients
+   * such as gRPC and HTTPS ones), the tunnel is accepted and its bytes are handled by this same
+   * listener as a new connection to the requested host and port; otherwise 405.
+   */
+  private onConnect(l: BoundListener, manager: HttpConnectionManager, req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const target = req.url ?? '';
+    const m = /^(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
+    if (!manager.config.allowConnect || !m) {
+      rejectConnect(manager, req, socket);
+      return;
+    }
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) socket.unshift(head);
+    this.dispatch(l, socket, { authority: target, port: Number(m[2]) });
   }
 
   async close(): Promise<void> {
     const all = [...this.bound.values()];
     this.bound.clear();
-    await Promise.all(all.map((l) => closeServer(l.server, 1_000)));
+    await Promise.all(all.map((l) => closeListener(l, 1_000)));
   }
 }
 
-function listen(spec: ListenerSpec, server: http.Server | http2.Http2SecureServer, make: (port: number) => BoundListener): Promise<BoundListener> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      reject(new Error(`listener ${spec.name}: cannot bind ${spec.host}:${spec.port}: ${err.code ?? err.message}`));
-    };
-    server.once('error', onError);
-    server.listen({ host: spec.host, port: spec.port, backlog: 1024 }, () => {
-      server.off('error', onError);
-      const addr = server.address();
-      resolve(make(typeof addr === 'object' && addr ? addr.port : spec.port));
-    });
-  });
+/**
+ * Reads from `socket` until `enough(bytes)` says a decision can be made (or a timeout / end),
+ * then puts the bytes back and calls `then` with them. Reading happens through `read()`, so the
+ * socket never flows before its new owner attaches.
+ */
+function peek(socket: net.Socket, enough: (b: Buffer) => boolean, then: (b: Buffer) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.off('readable', onReadable);
+    socket.off('end', finish);
+    if (buf.length) socket.unshift(buf);
+    then(buf);
+  };
+  const onReadable = () => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    if (enough(buf)) finish();
+  };
+  const timer = setTimeout(finish, INSPECT_TIMEOUT_MS);
+  timer.unref();
+  socket.on('readable', onReadable);
+  socket.once('end', finish);
 }
 
-/** Stops accepting, closes idle keep-alive connections now and the rest after `graceMs`. */
-function closeServer(server: http.Server | http2.Http2SecureServer, graceMs: number): Promise<void> {
+/** Envoy's order: destination port, then server name (exact, wildcard, none), then transport. */
+export function selectChain<T extends { spec: ChainSpec }>(chains: readonly T[], isTls: boolean, sni: string | undefined, dstPort: number | undefined): T | undefined {
+  let best: T | undefined;
+  let bestScore = -1;
+  for (const c of chains) {
+    const s = c.spec;
+    if (s.destinationPort !== undefined && s.destinationPort !== dstPort) continue;
+    const transport = s.transportProtocol ?? (s.tls ? 'tls' : undefined);
+    if (transport !== undefined && transport !== (isTls ? 'tls' : 'raw_buffer')) continue;
+    let nameScore = 0;
+    if (s.serverNames.length) {
+      if (!sni) continue;
+      const exact = s.serverNames.some((n) => n.toLowerCase() === sni);
+      const wild = !exact && s.serverNames.some((n) => n.startsWith('*.') && sni.length > n.length - 1 && sni.endsWith(n.slice(1).toLowerCase()));
+      if (!exact && !wild) continue;
+      nameScore = exact ? 2 : 1;
+    }
+    const score = (s.destinationPort !== undefined ? 100 : 0) + nameScore * 10 + (transport !== undefined ? 1 : 0);
+    if (score > bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Stops accepting, and closes open connections after `graceMs`. */
+function closeListener(l: BoundListener, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    if (!server.listening) {
+    if (!l.server.listening) {
       resolve();
       return;
     }
-    const plain = server instanceof http.Server ? server : null;
+    for (const c of l.chains) c.h1?.closeIdleConnections();
     const t = setTimeout(() => {
-      if (plain) plain.closeAllConnections();
-      else for (const s of tlsSockets.get(server as http2.Http2SecureServer) ?? []) s.destroy();
+      for (const s of l.sockets) s.destroy();
     }, graceMs);
     t.unref();
-    server.close(() => {
+    l.server.close(() => {
       clearTimeout(t);
       resolve();
     });
-    plain?.closeIdleConnections();
   });
 }

@@ -35,7 +35,7 @@ export interface RedirectTarget {
 export type RouteAction =
   | { readonly kind: 'cluster'; readonly cluster: string }
   | { readonly kind: 'weighted'; readonly clusters: readonly WeightedTarget[]; readonly total: number }
-  | { readonly kind: 'direct'; readonly status: number; readonly body: string }
+  | { readonly kind: 'direct'; readonly status: number; readonly body: string; readonly flag: string; readonly details: string }
   | RedirectTarget;
 
 export interface PathRewrite {
@@ -145,7 +145,9 @@ function compileAction(at: string, r: Route): RouteAction {
   if (r.directResponse) {
     const status = r.directResponse.status;
     if (!(status >= 200 && status <= 599)) throw new RouteConfigError(`${at}: direct response status ${status} is not in 200..599`);
-    return { kind: 'direct', status, body: r.directResponse.body?.inlineString ?? '' };
+    // Strait metadata can mark a direct response as a flagged local reply (REGISTRY_ONLY's 502).
+    const md = r.metadata?.filterMetadata?.strait as { responseFlag?: string; details?: string } | undefined;
+    return { kind: 'direct', status, body: r.directResponse.body?.inlineString ?? '', flag: md?.responseFlag ?? '', details: md?.details ?? 'direct_response' };
   }
   if (r.redirect) {
     const rd = r.redirect;

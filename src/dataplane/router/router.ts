@@ -22,7 +22,7 @@ export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: Pr
   const action = route.action;
   switch (action.kind) {
     case 'direct':
-      writeDirectResponse(d, route, action.status, action.body);
+      writeDirectResponse(d, route, action);
       return;
     case 'redirect':
       writeRedirect(d, route, action);
@@ -113,12 +113,16 @@ function applyRewrite(d: DownstreamRequest, route: CompiledRoute): void {
   }
 }
 
-function writeDirectResponse(d: DownstreamRequest, route: CompiledRoute, status: number, body: string): void {
-  d.info.responseCodeDetails = 'direct_response';
-  const headers: string[] = ['content-length', String(Buffer.byteLength(body))];
-  if (body) headers.push('content-type', 'text/plain');
+function writeDirectResponse(d: DownstreamRequest, route: CompiledRoute, a: Extract<RouteAction, { kind: 'direct' }>): void {
+  d.info.responseCodeDetails = a.details;
+  const headers: string[] = ['content-length', String(Buffer.byteLength(a.body))];
+  if (a.body) headers.push('content-type', 'text/plain');
   if (d.cfg.serverHeaderTransformation !== 'PASS_THROUGH') headers.push('server', d.cfg.serverName);
-  finishLocal(d, route, status, headers, body);
+  if (a.flag) {
+    d.info.responseFlags.push(a.flag);
+    headers.push('x-strait-flags', a.flag, 'x-strait-details', a.details);
+  }
+  finishLocal(d, route, a.status, headers, a.body);
 }
 
 function writeRedirect(d: DownstreamRequest, route: CompiledRoute, r: RedirectTarget): void {

@@ -1,10 +1,9 @@
-// Server-side TLS contexts built from DownstreamTlsContext settings and certificate PEMs. The
-// defaults are Envoy's for servers: TLS 1.2 minimum, AEAD-only cipher suites for TLS 1.2 (TLS 1.3
-// suites are all AEAD), P-256 and X25519 key exchange. SecureContexts are expensive to create
-// (OpenSSL 3, nodejs/node#43128), so they are cached by content: a config push that does not
-// change a certificate reuses its context.
+// Server-side TLS settings from DownstreamTlsContext and certificate PEMs. The defaults are
+// Envoy's for servers: TLS 1.2 minimum, AEAD-only cipher suites for TLS 1.2 (TLS 1.3 suites are
+// all AEAD), X25519 and P-256 key exchange. A filter chain's TLS server is built once and only
+// gets a new context when its certificate or settings change (creating one is expensive with
+// OpenSSL 3, nodejs/node#43128).
 
-import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { CommonTlsContext, TlsVersion } from '../../xds/resources.js';
 import { ConfigError } from '../config/durations.js';
@@ -53,30 +52,16 @@ export function tlsOptions(where: string, common: CommonTlsContext): TlsOptions 
   };
 }
 
-export class TlsContextCache {
-  private cache = new Map<string, tls.SecureContext>();
-  private used = new Set<string>();
-
-  /** Builds (or reuses) a server context; throws ConfigError naming `where` on bad input. */
-  get(where: string, pair: CertificatePair, o: TlsOptions): tls.SecureContext {
-    const { minVersion, maxVersion, ciphers, ecdhCurve: curves } = o;
-    const key = createHash('sha256').update(pair.certificateChain).update('\0').update(pair.privateKey).update('\0').update(`${minVersion}|${maxVersion}|${ciphers}|${curves}`).digest('hex');
-    this.used.add(key);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    let ctx: tls.SecureContext;
-    try {
-      ctx = tls.createSecureContext({ cert: pair.certificateChain, key: pair.privateKey, minVersion, maxVersion, ciphers, ecdhCurve: curves, honorCipherOrder: true });
-    } catch (e) {
-      throw new ConfigError(`${where}: cannot use the certificate: ${(e as Error).message}`);
-    }
-    this.cache.set(key, ctx);
-    return ctx;
+/** Throws ConfigError when OpenSSL cannot use the pair with these settings. */
+export function checkCertificate(where: string, pair: CertificatePair, o: TlsOptions): void {
+  try {
+    tls.createSecureContext({ cert: pair.certificateChain, key: pair.privateKey, minVersion: o.minVersion, maxVersion: o.maxVersion, ciphers: o.ciphers, ecdhCurve: o.ecdhCurve });
+  } catch (e) {
+    throw new ConfigError(`${where}: cannot use the certificate: ${(e as Error).message}`);
   }
+}
 
-  /** Drops contexts the last compile did not use (call after a config is committed). */
-  sweep(): void {
-    for (const k of this.cache.keys()) if (!this.used.has(k)) this.cache.delete(k);
-    this.used = new Set();
-  }
+/** Options for a TLS server presenting `pair` (Node's tls.createServer / setSecureContext). */
+export function serverTlsOptions(pair: CertificatePair, o: TlsOptions): tls.SecureContextOptions {
+  return { cert: pair.certificateChain, key: pair.privateKey, minVersion: o.minVersion, maxVersion: o.maxVersion, ciphers: o.ciphers, ecdhCurve: o.ecdhCurve, honorCipherOrder: true };
 }

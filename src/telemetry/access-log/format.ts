@@ -48,7 +48,7 @@ const str = (v: string): Value => (v === '' ? null : v);
 
 const COMMANDS: Record<string, Getter> = {
   START_TIME: (s) => new Date(s.startTime).toISOString(),
-  PROTOCOL: (s) => s.protocol,
+  PROTOCOL: (s) => str(s.protocol),
   RESPONSE_CODE: (s) => s.responseCode,
   RESPONSE_FLAGS: (s) => (s.responseFlags.length ? s.responseFlags.join(',') : null),
   RESPONSE_CODE_DETAILS: (s) => str(s.responseCodeDetails),
@@ -84,9 +84,9 @@ function headerValue(headers: Record<string, unknown> | null, name: string): str
 function requestHeader(s: StreamInfo, name: string): string | null {
   switch (name) {
     case ':method':
-      return s.method;
+      return s.method || null;
     case ':path':
-      return s.path;
+      return s.path || null;
     case ':authority':
       return s.authority || null;
     case ':scheme':

@@ -1,0 +1,146 @@
+// Envoy's tcp_proxy network filter: a connection is proxied byte for byte to one host of a
+// cluster (chosen once per connection; weighted clusters pick per connection, as Istio's TCP
+// traffic shifting expects). Serves VirtualService `tcp` routes, Gateway TCP servers, TLS
+// passthrough by SNI, and HTTPS egress through a sidecar. One access-log line per connection
+// (`"- - -"` in Istio's format), written when it closes.
+
+import net from 'node:net';
+import type { Clock } from '../../common/clock.js';
+import type { Random } from '../../common/random.js';
+import type { StatsRegistry, Counter, Gauge } from '../../telemetry/stats/stats.js';
+import type { TcpProxy } from '../../xds/resources.js';
+import { ConfigError, optionalDurationMs } from '../config/durations.js';
+import { compileAccessLogs } from '../http/hcm-config.js';
+import type { CompiledAccessLog } from '../http/hcm-config.js';
+import { newStreamInfo } from '../http/stream-info.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+
+export interface TcpProxyConfig {
+  readonly statPrefix: string;
+  readonly clusters: readonly { readonly name: string; readonly weight: number }[];
+  readonly total: number;
+  /** Envoy's default tcp_proxy idle timeout is 1 hour; 0 disables. */
+  readonly idleTimeoutMs: number;
+  readonly accessLogs: readonly CompiledAccessLog[];
+  readonly stats: { cxTotal: Counter; cxActive: Gauge; cxNoRoute: Counter; bytesRx: Counter; bytesTx: Counter };
+}
+
+export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegistry): TcpProxyConfig {
+  const at = `listener ${listener} tcp_proxy`;
+  if (!t.statPrefix) throw new ConfigError(`${at}: needs a statPrefix`);
+  const clusters = t.cluster ? [{ name: t.cluster, weight: 1 }] : (t.weightedClusters?.clusters ?? []).map((c) => ({ name: c.name, weight: c.weight ?? 0 }));
+  const total = clusters.reduce((s, c) => s + c.weight, 0);
+  if (clusters.length === 0 || total <= 0) throw new ConfigError(`${at}: needs a cluster or weighted clusters with weight`);
+  const scope = stats.scope('tcp', { tcp_prefix: t.statPrefix });
+  return {
+    statPrefix: t.statPrefix,
+    clusters,
+    total,
+    idleTimeoutMs: optionalDurationMs(t.idleTimeout, `${at} idleTimeout`, 3_600_000),
+    accessLogs: compileAccessLogs(at, t.accessLog),
+    stats: {
+      cxTotal: scope.counter('downstream_cx_total'),
+      cxActive: scope.gauge('downstream_cx_active'),
+      cxNoRoute: scope.counter('downstream_cx_no_route'),
+      bytesRx: scope.counter('downstream_cx_rx_bytes_total'),
+      bytesTx: scope.counter('downstream_cx_tx_bytes_total'),
+    },
+  };
+}
+
+export interface TcpContext {
+  readonly clusters: ClusterManager;
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+/**
+ * Proxies `socket` (whose first bytes may already be unshifted back into it). `destination` is
+ * the host:port the client wanted, when known (CONNECT tunnels, original destination): it is
+ * what ORIGINAL_DST clusters connect to.
+ */
+export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socket, destination: string, sni: string): void {
+  const info = newStreamInfo(ctx.clock.now(), ctx.clock.monotonic());
+  info.method = '';
+  info.path = '';
+  info.protocol = '';
+  info.requestedServerName = sni;
+  info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
+  info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+  cfg.stats.cxTotal.value++;
+  cfg.stats.cxActive.value++;
+  // Nothing may flow before the upstream is there to receive it (pipe resumes the socket).
+  socket.pause();
+
+  let point = ctx.random.next() * cfg.total;
+  let clusterName = cfg.clusters[cfg.clusters.length - 1]!.name;
+  for (const c of cfg.clusters) {
+    point -= c.weight;
+    if (point < 0) {
+      clusterName = c.name;
+      break;
+    }
+  }
+  info.upstreamCluster = clusterName;
+  let upstream: net.Socket | null = null;
+  let logged = false;
+  const finish = (flag?: string, details?: string) => {
+    if (logged) return;
+    logged = true;
+    if (flag) info.responseFlags.push(flag);
+    if (details) info.responseCodeDetails = details;
+    info.endMono = ctx.clock.monotonic();
+    cfg.stats.cxActive.value--;
+    for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+  };
+  socket.on('error', () => socket.destroy());
+  const cluster = ctx.clusters.get(clusterName);
+  const host = cluster?.chooseHost(destination);
+  if (!cluster || !host) {
+    cfg.stats.cxNoRoute.value++;
+    socket.destroy();
+    finish(cluster ? 'UH' : 'NC', cluster ? 'no_healthy_upstream' : 'cluster_not_found');
+    return;
+  }
+  info.upstreamHost = host.key;
+  const up = net.connect({ host: host.address, port: host.port, localAddress: cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined });
+  upstream = up;
+  const connectTimer = ctx.clock.setTimer(cluster.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
+  let connected = false;
+  up.once('connect', () => {
+    connected = true;
+    connectTimer.cancel();
+    info.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
+    socket.pipe(up);
+    up.pipe(socket);
+  });
+  socket.on('data', (c: Buffer) => {
+    info.bytesReceived += c.length;
+    cfg.stats.bytesRx.value += c.length;
+  });
+  up.on('data', (c: Buffer) => {
+    info.bytesSent += c.length;
+    cfg.stats.bytesTx.value += c.length;
+  });
+  if (cfg.idleTimeoutMs > 0) {
+    socket.setTimeout(cfg.idleTimeoutMs, () => {
+      socket.destroy();
+      upstream?.destroy();
+      finish('', 'idle_timeout');
+    });
+  }
+  up.on('error', () => {
+    connectTimer.cancel();
+    socket.destroy();
+    finish(connected ? 'UR' : 'UF', connected ? 'upstream_reset' : 'upstream_connection_failure');
+  });
+  up.on('close', () => {
+    socket.end();
+    finish();
+  });
+  socket.on('close', () => {
+    up.end();
+    if (!connected) up.destroy();
+    finish(connected ? '' : 'DC', connected ? '' : 'downstream_remote_disconnect');
+  });
+}
