@@ -748,8 +748,8 @@ export interface MeshConfig {
   readonly accessLogFormat?: string;
   /** Default true. */
   readonly enableTracing: boolean;
-  /** `defaultConfig.tracing.sampling`: percent of requests traced; default 1 (Istio's PILOT_TRACE_SAMPLING). */
-  readonly tracingSampling: number;
+  /** ProxyConfig defaults; only tracing.sampling (percent of requests traced, default 1: Istio's PILOT_TRACE_SAMPLING). */
+  readonly defaultConfig: { readonly tracing: { readonly sampling: number } };
   /** Upstream connect timeout. Default 10s. */
   readonly connectTimeout: Duration;
   /** Defaults for resources without exportTo; each default ['*']. */
@@ -775,7 +775,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
   enableTracing: true,
-  tracingSampling: 1,
+  defaultConfig: { tracing: { sampling: 1 } },
   connectTimeout: { ms: 10_000, text: '10s' },
   defaultServiceExportTo: ['*'],
   defaultVirtualServiceExportTo: ['*'],

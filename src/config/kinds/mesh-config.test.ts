@@ -36,7 +36,7 @@ test('mesh config: the implemented fields are typed, with Istio\'s defaults for 
     accessLogFile: '/dev/stdout',
     accessLogEncoding: 'JSON',
     defaultHttpRetryPolicy: { attempts: 3, retryOn: '5xx,connect-failure', retryRemoteLocalities: false, retryIgnorePreviousHosts: true },
-    tracingSampling: 10,
+    defaultConfig: { tracing: { sampling: 10 } },
     connectTimeout: { ms: 5000, text: '5s' },
     defaultDestinationRuleExportTo: ['.'],
   });

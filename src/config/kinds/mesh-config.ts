@@ -165,7 +165,7 @@ export const meshConfigSchema = mapped(
       accessLogEncoding: m.accessLogEncoding ?? d.accessLogEncoding,
       ...(m.accessLogFormat ? { accessLogFormat: m.accessLogFormat } : {}),
       enableTracing: m.enableTracing ?? d.enableTracing,
-      tracingSampling: m.defaultConfig?.tracing?.sampling ?? d.tracingSampling,
+      defaultConfig: { tracing: { sampling: m.defaultConfig?.tracing?.sampling ?? d.defaultConfig.tracing.sampling } },
       connectTimeout: m.connectTimeout ?? d.connectTimeout,
       defaultServiceExportTo: m.defaultServiceExportTo ?? d.defaultServiceExportTo,
       defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? d.defaultVirtualServiceExportTo,
