@@ -38,8 +38,15 @@ import { SecureContextCache } from './tls/secure-context-cache.js';
 import { clusterSecretNames, compileUpstreamTls } from './tls/upstream-tls.js';
 import type { UpstreamTls } from './tls/upstream-tls.js';
 
+// What the router needs, importable from this one module (see README.md).
 export type { ClusterStats } from './cluster-stats.js';
+export type { Admission } from './circuit-breaker.js';
+export type { LbContext } from './lb/load-balancer.js';
+export type { LocalOriginFailure, Outcome } from './outlier/outlier-detector.js';
+export { CONNECT_TIMEOUT, UPSTREAM_OVERFLOW, upstreamFailure } from './pool/errors.js';
+export type { UpstreamFailure } from './pool/errors.js';
 export { endpointsToHosts } from './host-set.js';
+export { clusterSecretNames } from './tls/upstream-tls.js';
 
 export interface ClusterOptions {
   readonly clock?: Clock;

@@ -1,315 +1,23 @@
-// HTTP/2 session pool of one cluster: per host, sessions (h2c with prior knowledge, or h2
-// negotiated by ALPN over the cluster's TLS) each carrying up to maxConcurrentStreams streams —
-// the smaller of the cluster's setting and the peer's SETTINGS — with another session opened
-// when all are full. Sessions count as connections in the cluster's circuit breaker; a caller
-// that must wait for a session (one connecting, or none allowed) is pending, and fails at once
-// with STRAIT_UPSTREAM_OVERFLOW when the pending limit is reached. Sessions leave the pool on
-// GOAWAY, error or close, after maxRequestsPerConnection streams, at maxConnectionDuration, and
-// when idle for the idle timeout.
-//
-// Node exposes no stream count on a client session, so each session's `request` is wrapped once
-// to count its streams. A session handed to a caller reserves one stream until the caller's
-// `request()`; unused reservations lapse at the next turn of the event loop.
+// HTTP/2 session pool of one cluster: per-host session sets (Http2HostPool) under the cluster's
+// circuit breaker, settings and stats; `session(host)` is the cluster's h2Session.
 
-import http2 from 'node:http2';
-import type tls from 'node:tls';
-import type { Clock, Timer } from '../../../common/clock.js';
+import type http2 from 'node:http2';
+import type { Clock } from '../../../common/clock.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
 import type { ClusterStats } from '../cluster-stats.js';
 import type { Host } from '../host.js';
 import type { Connector } from './connector.js';
-import { markConnectFailure, POOL_CLOSED, UPSTREAM_OVERFLOW, upstreamError } from './errors.js';
+import { POOL_CLOSED, UPSTREAM_OVERFLOW, upstreamError } from './errors.js';
 import type { UpstreamError } from './errors.js';
+import { HostPools } from './host-pools.js';
+import { Http2HostPool } from './http2-host-pool.js';
+import type { Http2Settings } from './http2-host-pool.js';
 
-export interface Http2Settings {
-  readonly idleTimeoutMs: number;
-  readonly maxRequestsPerConnection: number;
-  readonly maxConnectionDurationMs: number;
-  readonly maxConcurrentStreams: number;
-}
-
-interface Waiter {
-  resolve(s: http2.ClientHttp2Session): void;
-  reject(e: Error): void;
-}
-
-class Session {
-  ready = false;
-  closed = false;
-  draining = false;
-  active = 0;
-  reserved = 0;
-  total = 0;
-  idleSince = 0;
-  idleTimer: Timer | null = null;
-  durationTimer: Timer | null = null;
-  /** Callers waiting for this session to connect; each holds a pending-request charge. */
-  waiters: Waiter[] = [];
-  /** The socket's own error (ECONNREFUSED, a TLS failure): the reason waiters are given. */
-  socketError: Error | null = null;
-  session!: http2.ClientHttp2Session;
-}
-
-export class Http2HostPool {
-  private readonly sessions: Session[] = [];
-  private queue: Waiter[] = [];
-  private tlsSession: Buffer | undefined;
-  pinned = false;
-
-  constructor(
-    private readonly pool: Http2Pool,
-    readonly key: string,
-    private readonly address: string,
-    private readonly port: number,
-  ) {}
-
-  get sessionCount(): number {
-    return this.sessions.length;
-  }
-
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  acquire(): Promise<http2.ClientHttp2Session> {
-    const pool = this.pool;
-    const refusal = pool.refusal();
-    if (refusal) return Promise.reject(refusal);
-    const free = this.withCapacity();
-    if (free) return Promise.resolve(this.handOut(free));
-    const breaker = pool.breaker;
-    if (!breaker.canQueue()) {
-      pool.stats.rqPendingOverflow.value++;
-      return Promise.reject(pool.overflowError);
-    }
-    breaker.pendingAdded();
-    return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject };
-      const connecting = this.sessions.find((s) => !s.ready && !s.closed && s.waiters.length < this.limit(s));
-      if (connecting) connecting.waiters.push(waiter);
-      else if (this.canConnect()) this.connect().waiters.push(waiter);
-      else {
-        pool.stats.cxOverflow.value++;
-        this.queue.push(waiter);
-        pool.waiting.add(this);
-      }
-    });
-  }
-
-  private limit(s: Session): number {
-    const peer = s.session.remoteSettings?.maxConcurrentStreams ?? Infinity;
-    return Math.min(this.pool.settings.maxConcurrentStreams, peer);
-  }
-
-  private withCapacity(): Session | undefined {
-    for (const s of this.sessions) if (s.ready && !s.draining && !s.closed && s.active + s.reserved < this.limit(s)) return s;
-    return undefined;
-  }
-
-  private handOut(s: Session): http2.ClientHttp2Session {
-    s.reserved++;
-    this.pool.scheduleReservationLapse();
-    return s.session;
-  }
-
-  private canConnect(): boolean {
-    return this.pool.breaker.canOpenConnection() || this.sessions.length === 0;
-  }
-
-  private connect(): Session {
-    const pool = this.pool;
-    const s = new Session();
-    pool.breaker.connectionOpened();
-    pool.stats.cxHttp2Total.value++;
-    const tlsOn = pool.connector.tls !== null;
-    const socket = pool.connector.connect(
-      this.address,
-      this.port,
-      this.tlsSession,
-      {
-        onReady: () => {
-          if (tlsOn && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
-            const e = upstreamError('STRAIT_UPSTREAM_ALPN', `upstream ${this.key} did not negotiate h2 over TLS`);
-            markConnectFailure(e);
-            s.session.destroy(e);
-          }
-        },
-        onClose: () => this.onClosed(s, null),
-      },
-      (t) => (this.tlsSession = t),
-    );
-    socket.on('error', (e) => (s.socketError ??= e));
-    const authority = `${tlsOn ? 'https' : 'http'}://${this.key}`;
-    const session = http2.connect(authority, { createConnection: () => socket, settings: { enablePush: false } });
-    s.session = session;
-    const request = session.request;
-    // Count streams: the only hook Node offers for client-initiated streams (see header).
-    session.request = ((...args: Parameters<typeof request>) => {
-      const stream = request.apply(session, args);
-      this.onStream(s, stream);
-      return stream;
-    }) as typeof request;
-    session.once('connect', () => this.onReady(s));
-    session.on('remoteSettings', () => this.serveQueue());
-    session.once('goaway', () => {
-      s.draining = true;
-      if (s.active === 0) session.close();
-    });
-    session.on('error', (err: Error) => {
-      if (!s.ready) markConnectFailure(err);
-      this.onClosed(s, err);
-    });
-    session.once('close', () => this.onClosed(s, null));
-    const maxAge = pool.settings.maxConnectionDurationMs;
-    if (maxAge > 0) {
-      s.durationTimer = pool.clock.setTimer(maxAge, () => {
-        s.durationTimer = null;
-        if (s.closed) return;
-        pool.stats.cxMaxDurationReached.value++;
-        s.draining = true;
-        if (s.active === 0) session.close();
-      });
-    }
-    this.sessions.push(s);
-    return s;
-  }
-
-  private onReady(s: Session): void {
-    if (s.closed) return;
-    s.ready = true;
-    const waiters = s.waiters;
-    s.waiters = [];
-    let i = 0;
-    for (; i < waiters.length && s.active + s.reserved < this.limit(s); i++) {
-      this.pool.breaker.pendingRemoved();
-      waiters[i]!.resolve(this.handOut(s));
-    }
-    // The peer allows fewer streams than were waiting: the rest wait like any queued caller.
-    if (i < waiters.length) {
-      this.queue.unshift(...waiters.slice(i));
-      this.pool.waiting.add(this);
-      this.serveQueue();
-    }
-    this.idleCheck(s);
-  }
-
-  private onStream(s: Session, stream: http2.ClientHttp2Stream): void {
-    if (s.reserved > 0) s.reserved--;
-    s.active++;
-    s.total++;
-    const max = this.pool.settings.maxRequestsPerConnection;
-    if (max > 0 && s.total >= max && !s.draining) {
-      s.draining = true;
-      this.pool.stats.cxMaxRequests.value++;
-    }
-    stream.once('close', () => {
-      s.active--;
-      if (s.closed) return;
-      if (s.draining && s.active === 0) {
-        s.session.close();
-        return;
-      }
-      this.serveQueue();
-      this.idleCheck(s);
-    });
-  }
-
-  /** Hands free stream slots to queued callers, opening sessions while the breaker allows. */
-  serveQueue(): boolean {
-    while (this.queue.length > 0) {
-      const s = this.withCapacity();
-      if (s) {
-        this.pool.breaker.pendingRemoved();
-        this.queue.shift()!.resolve(this.handOut(s));
-        continue;
-      }
-      if (this.sessions.some((x) => !x.ready && !x.closed)) return true; // one is connecting
-      if (!this.canConnect()) return false;
-      this.connect().waiters.push(this.queue.shift()!);
-    }
-    this.pool.waiting.delete(this);
-    return true;
-  }
-
-  /** Reservations lapsed (pool sweep): free slots may serve the queue or let a session idle. */
-  lapseReservations(): void {
-    let freed = false;
-    for (const s of this.sessions) {
-      if (s.reserved > 0) {
-        s.reserved = 0;
-        freed = true;
-        this.idleCheck(s);
-      }
-    }
-    if (freed && this.queue.length > 0) this.serveQueue();
-  }
-
-  private idleCheck(s: Session): void {
-    if (s.closed || s.active > 0 || s.reserved > 0) return;
-    s.idleSince = this.pool.clock.monotonic();
-    this.armIdleTimer(s);
-  }
-
-  private armIdleTimer(s: Session): void {
-    const ms = this.pool.settings.idleTimeoutMs;
-    if (ms <= 0 || s.idleTimer !== null) return;
-    s.idleTimer = this.pool.clock.setTimer(ms, () => {
-      s.idleTimer = null;
-      if (s.closed || s.active > 0 || s.reserved > 0) return;
-      const idleFor = this.pool.clock.monotonic() - s.idleSince;
-      if (idleFor >= ms) {
-        this.pool.stats.cxIdleTimeout.value++;
-        s.draining = true;
-        s.session.close();
-      } else {
-        this.armIdleTimer(s);
-      }
-    });
-  }
-
-  private onClosed(s: Session, err: Error | null): void {
-    if (s.closed) return;
-    s.closed = true;
-    s.idleTimer?.cancel();
-    s.durationTimer?.cancel();
-    const i = this.sessions.indexOf(s);
-    if (i >= 0) this.sessions.splice(i, 1);
-    this.pool.breaker.connectionClosed();
-    if (!s.session.destroyed) s.session.destroy();
-    const failure = err ?? s.socketError ?? Object.assign(new Error(`upstream ${this.key} closed the HTTP/2 connection before it was ready`), { code: 'ECONNRESET' });
-    if (!s.ready) markConnectFailure(failure);
-    for (const w of s.waiters) {
-      this.pool.breaker.pendingRemoved();
-      w.reject(failure);
-    }
-    s.waiters = [];
-    this.pool.capacityFreed(this);
-  }
-
-  drain(): void {
-    for (const s of [...this.sessions]) {
-      s.draining = true;
-      if (s.ready && s.active === 0) s.session.close();
-    }
-  }
-
-  close(err: UpstreamError): void {
-    const queued = this.queue;
-    this.queue = [];
-    this.pool.waiting.delete(this);
-    for (const w of queued) {
-      this.pool.breaker.pendingRemoved();
-      w.reject(err);
-    }
-    for (const s of [...this.sessions]) s.session.destroy();
-  }
-}
+export type { Http2Settings } from './http2-host-pool.js';
 
 export class Http2Pool {
-  readonly waiting = new Set<Http2HostPool>();
   readonly overflowError: UpstreamError;
-  private readonly hosts = new Map<string, Http2HostPool>();
-  private current = new Set<string>();
+  readonly hosts = new HostPools<Http2HostPool>((key, address, port) => new Http2HostPool(this, key, address, port));
   private lapseScheduled = false;
   private closed = false;
 
@@ -324,14 +32,12 @@ export class Http2Pool {
     this.overflowError = upstreamError(UPSTREAM_OVERFLOW, `cluster ${cluster}: upstream overflow (circuit breaker: max pending requests reached)`);
   }
 
+  get waiting(): Set<Http2HostPool> {
+    return this.hosts.waiting;
+  }
+
   session(host: Host): Promise<http2.ClientHttp2Session> {
-    let hp = this.hosts.get(host.key);
-    if (!hp) {
-      hp = new Http2HostPool(this, host.key, host.address, host.port);
-      hp.pinned = this.current.has(host.key);
-      this.hosts.set(host.key, hp);
-    }
-    return hp.acquire();
+    return this.hosts.forHost(host).acquire();
   }
 
   refusal(): Error | null {
@@ -339,7 +45,10 @@ export class Http2Pool {
     return this.connector.unavailable();
   }
 
-  /** One sweep per event-loop turn, however many sessions were handed out in it. */
+  /**
+   * One sweep per event-loop turn, however many sessions were handed out in it. This is
+   * scheduling, not timing: the sweep runs once the callers' continuations had their chance.
+   */
   scheduleReservationLapse(): void {
     if (this.lapseScheduled) return;
     this.lapseScheduled = true;
@@ -350,30 +59,20 @@ export class Http2Pool {
   }
 
   capacityFreed(from: Http2HostPool): void {
-    if (from.queued > 0) from.serveQueue();
-    for (const hp of this.waiting) if (hp !== from && !hp.serveQueue()) break;
-    if (!from.pinned && from.sessionCount === 0 && from.queued === 0) this.hosts.delete(from.key);
+    this.hosts.capacityFreed(from);
   }
 
   retainHosts(hosts: readonly Host[]): void {
-    this.current = new Set(hosts.map((h) => h.key));
-    for (const hp of [...this.hosts.values()]) {
-      hp.pinned = this.current.has(hp.key);
-      if (hp.pinned) continue;
-      hp.drain();
-      if (hp.sessionCount === 0 && hp.queued === 0) this.hosts.delete(hp.key);
-    }
+    this.hosts.retainHosts(hosts);
   }
 
   drain(): void {
-    for (const hp of this.hosts.values()) hp.drain();
+    this.hosts.drain();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const err = upstreamError(POOL_CLOSED, `cluster ${this.cluster}: the connection pool is closed`);
-    for (const hp of [...this.hosts.values()]) hp.close(err);
-    this.hosts.clear();
+    this.hosts.close(upstreamError(POOL_CLOSED, `cluster ${this.cluster}: the connection pool is closed`));
   }
 }
