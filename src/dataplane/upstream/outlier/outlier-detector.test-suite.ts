@@ -30,11 +30,19 @@ export function outlierDetectorConformance(name: string, make: () => OutlierDete
     d.stop();
   });
 
-  test(`${name}: start and stop may be called twice`, () => {
+  test(`${name}: start and stop are idempotent, and a stopped detector ejects nothing`, () => {
     const d = make();
+    // 20 hosts: enough that Envoy's default 10% cap would admit one ejection.
+    const hosts = Array.from({ length: 20 }, (_, i) => newHost(`10.0.1.${i + 1}`, 80));
+    let changes = 0;
+    d.onChange(() => changes++);
+    d.setHosts(hosts);
     d.start();
     d.start();
     d.stop();
     d.stop();
+    for (let i = 0; i < 50; i++) d.report(hosts[0]!, { status: 503 });
+    assert.equal(hosts[0]!.ejected, false);
+    assert.equal(changes, 0);
   });
 }

@@ -186,8 +186,9 @@ export class Http2HostPool implements HostPool {
     if (i < waiters.length) {
       this.queue.unshift(...waiters.slice(i));
       this.pool.waiting.add(this);
-      this.serveQueue();
     }
+    // Callers queued while this session was connecting may fit in it now.
+    if (this.queue.length > 0) this.serveQueue();
     this.idleCheck(s);
   }
 
