@@ -47,6 +47,17 @@ const RESOURCES: ProxyResources = {
     listener('twin-b', 1003, RDS('pseudo')),
     { name: 'tcp', address: { socketAddress: { address: '0.0.0.0', portValue: 1004 } }, filterChains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' } }] }] },
     listener('broken', 1005, RDS('broken')),
+    {
+      // A gateway port serving two TLS hosts (by SNI) and plaintext, like SIMPLE servers plus an
+      // http server on one port; the chains route to different route configurations.
+      name: 'sni',
+      address: { socketAddress: { address: '0.0.0.0', portValue: 1006 } },
+      filterChains: [
+        { name: 'exact', filterChainMatch: { serverNames: ['a.test'] }, transportSocket: { name: 'tls' }, filters: listener('x', 0, RDS('pseudo')).filterChains[0]!.filters },
+        { name: 'wild', filterChainMatch: { serverNames: ['*.test'] }, transportSocket: { name: 'tls' }, filters: listener('x', 0, RDS('broken')).filterChains[0]!.filters },
+        { name: 'plain', filterChainMatch: { transportProtocol: 'raw_buffer' }, filters: listener('x', 0, RDS('nowhere')).filterChains[0]!.filters },
+      ],
+    } as Listener,
   ],
   routes: [PSEUDO, { name: 'broken', virtualHosts: [{ name: 'a', domains: ['x'], routes: [] }, { name: 'b', domains: ['x'], routes: [] }] }],
   clusters: [
@@ -73,7 +84,20 @@ test('two listeners on one port: listener_conflict naming both', () => {
 });
 
 test('a listener without an HttpConnectionManager: no_http_connection_manager', () => {
-  assert.deepEqual(call(1004), { listener: 'tcp', error: 'no_http_connection_manager', clusterExists: false });
+  const r = call(1004);
+  assert.equal(r.listener, 'tcp');
+  assert.equal(r.error, 'no_http_connection_manager');
+  assert.match(r.detail ?? '', /not one HttpConnectionManager/);
+});
+
+test('filter chains are chosen as the data plane does: exact SNI, then wildcard SNI, plaintext apart', () => {
+  assert.equal(call(1006, { scheme: 'https', authority: 'a.test' }).routeConfig, 'pseudo');
+  assert.equal(call(1006, { scheme: 'https', authority: 'b.test:1006' }).routeConfig, 'broken');
+  assert.equal(call(1006, { sni: 'A.TEST', authority: 'other' }).routeConfig, 'pseudo');
+  assert.equal(call(1006, { authority: 'a.test' }).routeConfig, 'nowhere');
+  const none = call(1006, { scheme: 'https', authority: 'elsewhere.example' });
+  assert.equal(none.error, 'filter_chain_not_found');
+  assert.match(none.detail ?? '', /SNI elsewhere\.example/);
 });
 
 test('an RDS name with no route configuration: route_config_not_found', () => {

@@ -1,5 +1,6 @@
 // Simulation of one request against the xDS resources generated for one proxy, after Istio's
-// pilot/pkg/simulation: find the listener by port, its HttpConnectionManager and route
+// pilot/pkg/simulation: find the listener by port, the filter chain the connection would take
+// (same selection as the data plane), its HttpConnectionManager and route
 // configuration, then match with the data plane's own compiled route table
 // (src/dataplane/router/route-table.ts), so the simulation and the proxy cannot disagree about
 // which virtual host, route and cluster a request gets. Pure: no sockets, no clock.
@@ -7,8 +8,10 @@
 import type { ProxyResources } from '../../src/controlplane/generate/generate.js';
 import { compileRouteConfiguration } from '../../src/dataplane/router/route-table.js';
 import type { RouteTable } from '../../src/dataplane/router/route-table.js';
+import { selectChain } from '../../src/dataplane/listener/listener-manager.js';
+import type { ChainSpec } from '../../src/dataplane/config/compile.js';
 import { HCM_FILTER_NAME, HCM_TYPE } from '../../src/xds/resources.js';
-import type { Cluster, HttpConnectionManager, Listener, RouteConfiguration } from '../../src/xds/resources.js';
+import type { Cluster, FilterChain, HttpConnectionManager, Listener, RouteConfiguration } from '../../src/xds/resources.js';
 
 export interface Call {
   /** The port the request arrives on (the listener's port). */
@@ -23,6 +26,8 @@ export interface Call {
   readonly scheme?: string;
   /** Request headers; names are matched case-insensitively. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** TLS SNI; defaults to the authority's host when the scheme is https, none otherwise. */
+  readonly sni?: string;
 }
 
 export type SimError =
@@ -30,7 +35,9 @@ export type SimError =
   | 'listener_not_found'
   /** More than one listener on the call's port (the proxy rejects such a config). */
   | 'listener_conflict'
-  /** The listener holds no single HttpConnectionManager (the proxy rejects it). */
+  /** No filter chain takes the connection (the proxy closes it). */
+  | 'filter_chain_not_found'
+  /** The chosen filter chain is not an HttpConnectionManager (TCP proxy). */
   | 'no_http_connection_manager'
   /** The HCM names an RDS route configuration that is not among the resources. */
   | 'route_config_not_found'
@@ -70,11 +77,25 @@ function listenersOnPort(resources: ProxyResources, port: number): Listener[] {
   return resources.listeners.filter((l) => l.address?.socketAddress?.portValue === port);
 }
 
-/** The listener's HttpConnectionManager, under the data plane's rule: one chain, one HCM filter. */
-function connectionManager(l: Listener): HttpConnectionManager | undefined {
-  const chains = l.filterChains ?? [];
-  if (chains.length !== 1) return undefined;
-  const filters = chains[0]!.filters ?? [];
+/** The chain the data plane would pick for this connection (listener-manager's selectChain). */
+function chooseChain(l: Listener, tls: boolean, sni: string | undefined): FilterChain | undefined {
+  const chains = (l.filterChains ?? []).map((fc) => {
+    const m = fc.filterChainMatch ?? {};
+    const tp = m.transportProtocol;
+    const spec = {
+      serverNames: m.serverNames ?? [],
+      transportProtocol: tp === 'tls' || tp === 'raw_buffer' ? tp : undefined,
+      destinationPort: m.destinationPort,
+      tls: fc.transportSocket ? ({} as never) : null,
+    } as unknown as ChainSpec;
+    return { spec, fc };
+  });
+  return selectChain(chains, tls, sni?.toLowerCase(), l.address?.socketAddress?.portValue)?.fc;
+}
+
+/** The chain's HttpConnectionManager, under the data plane's rule: one HCM filter per HTTP chain. */
+function connectionManager(fc: FilterChain): HttpConnectionManager | undefined {
+  const filters = fc.filters ?? [];
   if (filters.length !== 1) return undefined;
   const f = filters[0]!;
   if (f.name !== HCM_FILTER_NAME || f.typedConfig?.['@type'] !== HCM_TYPE) return undefined;
@@ -94,6 +115,13 @@ export function endpointsOf(resources: ProxyResources, cluster: Cluster): string
   return out;
 }
 
+/** The host of an authority, without its port (brackets kept off IPv6 literals). */
+function hostOf(authority: string): string {
+  if (authority.startsWith('[')) return authority.slice(1, authority.indexOf(']'));
+  const i = authority.lastIndexOf(':');
+  return i < 0 ? authority : authority.slice(0, i);
+}
+
 export function simulate(resources: ProxyResources, call: Call): SimResult {
   const candidates = listenersOnPort(resources, call.port);
   if (candidates.length === 0) return { error: 'listener_not_found', detail: `no listener on port ${call.port}`, clusterExists: false };
@@ -101,8 +129,12 @@ export function simulate(resources: ProxyResources, call: Call): SimResult {
     return { error: 'listener_conflict', detail: `listeners ${candidates.map((l) => l.name).join(', ')} share port ${call.port}`, clusterExists: false };
   }
   const listener = candidates[0]!;
-  const hcm = connectionManager(listener);
-  if (!hcm) return { listener: listener.name, error: 'no_http_connection_manager', clusterExists: false };
+  const tls = (call.scheme ?? 'http') === 'https' || call.sni !== undefined;
+  const sni = call.sni ?? (tls ? hostOf(call.authority) : undefined);
+  const chain = chooseChain(listener, tls, sni);
+  if (!chain) return { listener: listener.name, error: 'filter_chain_not_found', detail: `no filter chain takes ${tls ? `TLS (SNI ${sni ?? 'none'})` : 'plaintext'}`, clusterExists: false };
+  const hcm = connectionManager(chain);
+  if (!hcm) return { listener: listener.name, error: 'no_http_connection_manager', detail: `the chosen filter chain holds ${(chain.filters ?? []).map((f) => f.name).join(', ') || 'no filter'}, not one HttpConnectionManager`, clusterExists: false };
 
   let rc: RouteConfiguration | undefined = hcm.routeConfig;
   if (!rc) {
