@@ -53,7 +53,7 @@ export class Proxy {
   private haveEds = false;
 
   constructor(readonly opts: ProxyOptions) {
-    this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses);
+    this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock });
     this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random });
     this.startedAt = opts.clock.now();
     const server = this.stats.scope('server', {}, '');
@@ -103,7 +103,7 @@ export class Proxy {
     if (!got(TYPE_URL.listener) || !got(TYPE_URL.cluster)) return false;
     if (rdsNames(this.resources.listeners).some((n) => !this.resources.routes.has(n))) return false;
     if (edsNames(this.resources.clusters).length > 0 && !this.haveEds) return false;
-    if (sdsNames(this.resources.listeners).some((n) => !this.resources.secrets.has(n))) return false;
+    if (sdsNames(this.resources).some((n) => !this.resources.secrets.has(n))) return false;
     return true;
   }
 
@@ -147,7 +147,7 @@ export class Proxy {
         case TYPE_URL.secret: {
           const secrets = new Map(cur.secrets);
           for (const sec of resources as Secret[]) secrets.set(sec.name, sec);
-          const wanted = new Set(sdsNames(cur.listeners));
+          const wanted = new Set(sdsNames(cur));
           for (const n of secrets.keys()) if (!wanted.has(n)) secrets.delete(n);
           next = { ...cur, secrets };
           break;
@@ -169,9 +169,9 @@ export class Proxy {
       // Subscribe to what the accepted listeners and clusters refer to.
       if (typeUrl === TYPE_URL.listener) {
         this.ads?.setSubscription(TYPE_URL.route, rdsNames(next.listeners));
-        this.ads?.setSubscription(TYPE_URL.secret, sdsNames(next.listeners));
       }
       if (typeUrl === TYPE_URL.cluster) this.ads?.setSubscription(TYPE_URL.endpoint, edsNames(next.clusters));
+      if (typeUrl === TYPE_URL.listener || typeUrl === TYPE_URL.cluster) this.ads?.setSubscription(TYPE_URL.secret, sdsNames(next));
     };
     const p = this.chain.then(run);
     this.chain = p.catch(() => undefined);

@@ -14,6 +14,7 @@ import { compileHcm } from '../http/hcm-config.js';
 import { compileRouteConfiguration } from '../router/route-table.js';
 import type { RouteTable } from '../router/route-table.js';
 import type { ClusterManager, PreparedClusters } from '../upstream/cluster-manager.js';
+import { clusterSecretNames } from '../upstream/tls/upstream-tls.js';
 import { ConfigError } from './durations.js';
 
 /** The resources a proxy holds, by type and name (what the config dump shows). */
@@ -108,7 +109,7 @@ export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats:
     listeners.push({ name: l.name, host, port, chains, inspectTls });
   }
 
-  const prepared = clusters.prepare([...res.clusters.values()], res.endpoints);
+  const prepared = clusters.prepare([...res.clusters.values()], res.endpoints, res.secrets);
   return { listeners, routeTables, clusters: prepared };
 }
 
@@ -194,10 +195,11 @@ function inline(ds: { inlineString?: string; filename?: string } | undefined, li
   throw new ConfigError(`listener ${listener}: certificates must be given inline or over SDS (files are not read)`);
 }
 
-/** SDS secret names the listeners refer to. */
-export function sdsNames(listeners: ReadonlyMap<string, Listener>): string[] {
+/** SDS secret names the listeners (downstream TLS) and clusters (upstream TLS) refer to. */
+export function sdsNames(res: { readonly listeners: ReadonlyMap<string, Listener>; readonly clusters: ReadonlyMap<string, Cluster> }): string[] {
   const out: string[] = [];
-  for (const l of listeners.values()) {
+  for (const c of res.clusters.values()) out.push(...clusterSecretNames(c));
+  for (const l of res.listeners.values()) {
     for (const fc of l.filterChains ?? []) {
       const common = fc.transportSocket?.typedConfig?.commonTlsContext;
       for (const s of common?.tlsCertificateSdsSecretConfigs ?? []) out.push(s.name);

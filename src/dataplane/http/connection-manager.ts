@@ -14,6 +14,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { forwardableHeaders, countHeader, firstHeader } from './headers.js';
 import type { HeaderMap } from './headers.js';
 import type { HcmConfig } from './hcm-config.js';
+import { grpcLocalReply, isGrpcRequest } from './grpc.js';
 import { localReply, localReplyHead, writeLocalReply } from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
 import { FilterChainRun } from './filter-chain.js';
@@ -227,9 +228,11 @@ export class HttpConnectionManager {
     if (cfg.serverHeaderTransformation !== 'PASS_THROUGH') extra.server = cfg.serverName;
     const rid = d.headers['x-request-id'];
     if (typeof rid === 'string') extra['x-request-id'] = rid;
-    const head = localReplyHead(r, extra);
-    d.filters?.runResponseHeaders(r.status, head.headers);
-    info.bytesSent += writeLocalReply(res, r.status, head, d.method === 'HEAD');
+    const ct = d.headers['content-type'];
+    const reply = isGrpcRequest(typeof ct === 'string' ? ct : undefined) ? grpcLocalReply(r) : r;
+    const head = localReplyHead(reply, extra);
+    d.filters?.runResponseHeaders(reply.status, head.headers);
+    info.bytesSent += writeLocalReply(res, reply.status, head, d.method === 'HEAD');
     // Drain the request body so the connection stays usable for the next request.
     if (d.hasBody && !d.req.readableEnded) d.req.resume();
   }

@@ -51,6 +51,21 @@ export function localReplyHead(reply: LocalReply, extraHeaders: Record<string, s
 
 /** Writes the reply; returns the number of body bytes sent. */
 export function writeLocalReply(res: ServerResponse, status: number, head: { headers: string[]; body: string }, isHead: boolean): number {
+  if ((isHead || head.body.length === 0) && (res as { stream?: unknown }).stream !== undefined) {
+    // HTTP/2: headers set before end() leave in one HEADERS frame with END_STREAM, the
+    // "trailers-only" form a gRPC client needs to read grpc-status from them.
+    res.statusCode = status;
+    const grouped = new Map<string, string[]>();
+    for (let i = 0; i < head.headers.length; i += 2) {
+      const k = head.headers[i]!.toLowerCase();
+      const list = grouped.get(k);
+      if (list) list.push(head.headers[i + 1]!);
+      else grouped.set(k, [head.headers[i + 1]!]);
+    }
+    for (const [k, v] of grouped) res.setHeader(k, v.length === 1 ? v[0]! : v);
+    res.end();
+    return 0;
+  }
   res.writeHead(status, head.headers);
   if (isHead || head.body.length === 0) {
     res.end();

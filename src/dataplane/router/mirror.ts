@@ -3,11 +3,12 @@
 // never retried, and never able to affect the original request. A request with a body is
 // mirrored once the body has arrived, if it fits the replay limit.
 
-import http from 'node:http';
+import type { Timer } from '../../common/clock.js';
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
 import type { HeaderMap } from '../http/headers.js';
 import type { RequestBody } from './request-body.js';
 import type { MirrorTarget } from './route-entry.js';
+import { sendUpstream } from './upstream-request.js';
 
 const MIRROR_TIMEOUT_MS = 15_000;
 
@@ -26,12 +27,30 @@ export function sendMirrors(d: DownstreamRequest, mirrors: readonly MirrorTarget
     if (!host) continue;
     const headers: HeaderMap = { ...d.headers, host: shadowAuthority(d.authority) };
     const send = (payload: Buffer[] | null) => {
-      const req = http.request({ agent: cluster.pool.agent, host: host.address, port: host.port, method: d.method, path: d.fullPath, headers, setHost: false, timeout: MIRROR_TIMEOUT_MS });
-      req.on('response', (res) => res.resume());
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => undefined);
-      if (payload) for (const c of payload) req.write(c);
-      req.end();
+      // The shadow goes through the cluster's circuit breaker like any request; over the
+      // limit it is simply not sent.
+      const admission = cluster.tryStartRequest();
+      if (!admission.ok) return;
+      let timer: Timer | null = null;
+      const done = () => {
+        timer?.cancel();
+        admission.release();
+      };
+      const up = sendUpstream(cluster, host, { method: d.method, path: d.fullPath, headers, hasBody: payload !== null }, {
+        connected: () => undefined,
+        response: (_head, res) => {
+          res.resume();
+          res.once('end', done);
+          res.once('close', done);
+        },
+        error: done,
+      });
+      timer = ctx.clock.setTimer(MIRROR_TIMEOUT_MS, () => {
+        up.abort();
+        done();
+      });
+      if (payload) for (const c of payload) up.write(c);
+      up.end();
     };
     if (!d.hasBody || !body) {
       send(null);

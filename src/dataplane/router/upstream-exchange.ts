@@ -5,22 +5,24 @@
 // the global route timeout spans every attempt and the per-try timeout each one. What cannot be
 // retried becomes the downstream response or a flagged local reply (UF, UC, UT, URX, ...).
 
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Timer } from '../../common/clock.js';
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
 import { forwardableResponseHeaders } from '../http/headers.js';
 import { localReply } from '../http/local-reply.js';
 import type { LocalReply } from '../http/local-reply.js';
-import type { Cluster } from '../upstream/cluster.js';
+import { upstreamFailure } from '../upstream/cluster.js';
+import type { Admission, Cluster, LbContext } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import { applyToResponse } from './header-mutation.js';
 import type { CompiledMutations } from './header-mutation.js';
 import type { RequestBody } from './request-body.js';
 import { backoffMs, grpcStatusOf, retriableFailure, retriableResponse } from './retry-policy.js';
 import type { AttemptFailure, CompiledRetryPolicy } from './retry-policy.js';
+import { sendUpstream } from './upstream-request.js';
+import type { UpstreamHead, UpstreamRequest } from './upstream-request.js';
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'STRAIT_CONNECT_TIMEOUT']);
+const DNS_ERRORS = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 // The proxy sets these itself: its own service time replaces an upstream proxy's.
 const SKIP_ALWAYS = new Set(['x-envoy-upstream-service-time']);
@@ -40,17 +42,25 @@ export interface ExchangeOptions {
 
 type Reply = (r: LocalReply) => void;
 
+/** One attempt in flight: its request, host and circuit-breaker admissions. */
+interface Attempt {
+  readonly up: UpstreamRequest;
+  readonly host: Host;
+  release(): void;
+}
+
 export class UpstreamExchange {
-  private upReq: http.ClientRequest | null = null;
+  private current: Attempt | null = null;
   private routeTimer: Timer | null = null;
   private tryTimer: Timer | null = null;
-  private connectTimer: Timer | null = null;
   private backoffTimer: Timer | null = null;
   private attempts = 0;
   private retriesUsed = 0;
+  /** The retry admission held by the attempt in flight (released when it ends). */
+  private retryAdmission: Admission | null = null;
   /** Transparent re-sends on a reused connection the upstream had just closed. */
   private staleResends = 0;
-  private readonly tried: Host[] = [];
+  private readonly lb: { hashKey?: number; exclude?: Set<Host> };
   private sentAt = 0;
   private responseStarted = false;
   private finished = false;
@@ -61,7 +71,10 @@ export class UpstreamExchange {
     private readonly ctx: ProxyContext,
     private readonly reply: Reply,
     private readonly o: ExchangeOptions,
-  ) {}
+  ) {
+    // Retries avoid hosts already tried (Istio's previous_hosts predicate) unless told not to.
+    this.lb = { hashKey: o.hashKey, exclude: o.retry && o.retry.previousHosts === false ? undefined : new Set() };
+  }
 
   start(): void {
     this.d.onDownstreamClose = () => this.cancel();
@@ -69,27 +82,23 @@ export class UpstreamExchange {
     this.attempt();
   }
 
-  private chooseHost(): Host | undefined {
-    const c = this.cluster;
-    let host = c.chooseHost(this.d.authority);
-    // Retries prefer a host not tried yet (Istio's previous_hosts predicate).
-    if (this.o.retry?.previousHosts !== false) {
-      for (let i = 0; host && this.tried.includes(host) && i < c.hosts().length; i++) host = c.chooseHost(this.d.authority);
-    }
-    return host;
-  }
-
   private attempt(): void {
     const { d, cluster } = this;
     this.attempts++;
-    const host = this.chooseHost();
+    const host = cluster.chooseHost(d.authority, this.lb as LbContext);
     if (!host) {
       cluster.stats.noHealthyHost.value++;
       this.fail(localReply(503, 'UH', 'no_healthy_upstream', `cluster "${cluster.name}" has no healthy endpoints`));
       return;
     }
-    this.tried.push(host);
+    this.lb.exclude?.add(host);
     d.info.upstreamHost = host.key;
+    const admission = cluster.tryStartRequest();
+    if (!admission.ok) {
+      this.releaseRetry();
+      this.fail(localReply(503, 'UO', 'upstream_reset_before_response_started{overflow}', `cluster "${cluster.name}" is at its max_requests circuit-breaker limit`));
+      return;
+    }
     cluster.stats.rqTotal.value++;
     cluster.stats.rqActive.value++;
     host.activeRequests++;
@@ -99,71 +108,73 @@ export class UpstreamExchange {
       released = true;
       cluster.stats.rqActive.value--;
       host.activeRequests--;
+      admission.release();
     };
     if (this.o.includeAttemptCount) d.headers['x-envoy-attempt-count'] = String(this.attempts);
 
-    const upReq = http.request({
-      agent: cluster.pool.agent,
-      host: host.address,
-      port: host.port,
-      method: d.method,
-      path: d.fullPath,
-      headers: d.headers,
-      setHost: false,
-      localAddress: cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined,
+    let attempt: Attempt | null = null;
+    const up = sendUpstream(cluster, host, { method: d.method, path: d.fullPath, headers: d.headers, hasBody: d.hasBody }, {
+      connected: (local) => {
+        if (this.current === attempt) d.info.upstreamLocalAddress = local;
+      },
+      response: (head, body) => {
+        if (this.current !== attempt) {
+          body.resume();
+          release();
+          return;
+        }
+        cluster.outlier.report(host, { status: head.status });
+        this.onResponse(head, body, up, release);
+      },
+      error: (err) => {
+        release();
+        this.o.body?.detach(up);
+        if (this.current !== attempt) return;
+        this.current = null;
+        this.clearAttemptTimers();
+        this.onError(err, host, up.reusedConnection);
+      },
     });
-    this.upReq = upReq;
+    attempt = { up, host, release };
+    this.current = attempt;
     this.sentAt = this.ctx.clock.monotonic();
     if (this.o.perTryTimeoutMs > 0) this.tryTimer = this.ctx.clock.setTimer(this.o.perTryTimeoutMs, () => this.onTimeout(true));
 
-    upReq.on('socket', (socket) => {
-      const onConnect = () => {
-        this.connectTimer?.cancel();
-        this.connectTimer = null;
-        d.info.upstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
-      };
-      if (socket.connecting) {
-        this.connectTimer = this.ctx.clock.setTimer(cluster.connectTimeoutMs, () => {
-          upReq.destroy(Object.assign(new Error('connect timeout'), { code: 'STRAIT_CONNECT_TIMEOUT' }));
-        });
-        socket.once('connect', onConnect);
-      } else {
-        onConnect();
-      }
-    });
-    upReq.on('response', (upRes) => {
-      if (this.upReq !== upReq) {
-        upRes.resume();
-        release();
-        return;
-      }
-      this.onResponse(upRes, release);
-    });
-    upReq.on('error', (err: NodeJS.ErrnoException) => {
-      release();
-      this.o.body?.detach(upReq);
-      if (this.upReq !== upReq) return;
-      this.clearAttemptTimers();
-      this.onError(err, upReq.reusedSocket);
-    });
-
     const body = this.o.body;
     if (!d.hasBody || !body) {
-      upReq.end();
-    } else if (!body.attach(upReq, this.attempts === 1)) {
+      up.end();
+    } else if (!body.attach(up, this.attempts === 1)) {
       // Only reachable on a retry whose body outgrew the replay limit: cannot resend.
-      upReq.destroy();
-      this.upReq = null;
+      up.abort();
+      this.current = null;
       release();
       this.fail(localReply(503, 'URX', 'upstream_reset_before_response_started{body_too_large_to_retry}', `the request body is too large to retry against cluster "${cluster.name}"`));
     }
   }
 
-  private onResponse(upRes: IncomingMessage, release: () => void): void {
-    const { d } = this;
-    const status = upRes.statusCode ?? 502;
+  /** Takes a retry slot from the circuit breaker; false when retries overflow (Envoy keeps the outcome). */
+  private admitRetry(): boolean {
     const p = this.o.retry;
-    if (p && this.retriesUsed < p.numRetries && !this.finished && retriableResponse(p, status, grpcStatusOf(upRes.headers as Record<string, unknown>))) {
+    if (!p || this.retriesUsed >= p.numRetries || this.finished) return false;
+    // The attempt being retried has ended: its own retry slot (if it was a retry) frees first.
+    this.releaseRetry();
+    const a = this.cluster.tryStartRetry();
+    if (!a.ok) return false;
+    this.retryAdmission = a;
+    return true;
+  }
+
+  private releaseRetry(): void {
+    const a = this.retryAdmission;
+    this.retryAdmission = null;
+    if (a?.ok) a.release();
+  }
+
+  private onResponse(head: UpstreamHead, upRes: Readable, up: UpstreamRequest, release: () => void): void {
+    const { d } = this;
+    const status = head.status;
+    const p = this.o.retry;
+    if (p && retriableResponse(p, status, grpcStatusOf(head.headers as Record<string, unknown>)) && this.admitRetry()) {
       // Discard this response and try again (Envoy only retries before anything was sent on).
       upRes.resume();
       release();
@@ -184,13 +195,13 @@ export class UpstreamExchange {
     if (this.retriesUsed > 0 && status >= 500) d.info.responseFlags.push('URX');
 
     const transform = d.cfg.serverHeaderTransformation;
-    const headers = forwardableResponseHeaders(upRes.rawHeaders, transform === 'OVERWRITE' ? SKIP_WITH_SERVER : SKIP_ALWAYS);
+    const headers = forwardableResponseHeaders(head.raw, transform === 'OVERWRITE' ? SKIP_WITH_SERVER : SKIP_ALWAYS);
     headers.push('x-envoy-upstream-service-time', String(Math.round(d.info.upstreamServiceTime)));
-    if (transform === 'OVERWRITE' || (transform === 'APPEND_IF_ABSENT' && upRes.headers.server === undefined)) headers.push('server', d.cfg.serverName);
+    if (transform === 'OVERWRITE' || (transform === 'APPEND_IF_ABSENT' && head.headers.server === undefined)) headers.push('server', d.cfg.serverName);
     for (const m of this.o.responseMutations) if (m.response) applyToResponse(m.response, headers);
     if (this.o.setCookie) headers.push('set-cookie', this.o.setCookie);
     d.filters?.runResponseHeaders(status, headers);
-    d.info.responseHeaders = upRes.headers;
+    d.info.responseHeaders = head.headers;
     d.info.responseCodeDetails = 'via_upstream';
     d.res.writeHead(status, headers);
 
@@ -203,16 +214,17 @@ export class UpstreamExchange {
     upRes.once('end', () => {
       release();
       this.end();
-      // HTTP/1.1 chunked trailers (gRPC-web, some APIs) pass through when present.
-      if (upRes.rawTrailers.length > 0 && typeof (res as { addTrailers?: unknown }).addTrailers === 'function') {
-        const t: [string, string][] = [];
-        for (let i = 0; i < upRes.rawTrailers.length; i += 2) t.push([upRes.rawTrailers[i]!, upRes.rawTrailers[i + 1]!]);
+      // Trailers (gRPC status over HTTP/2, chunked HTTP/1.1 trailers) pass through.
+      const raw = up.trailers();
+      if (raw.length > 0 && typeof (res as { addTrailers?: unknown }).addTrailers === 'function') {
+        const t: Record<string, string> = {};
+        for (let i = 0; i < raw.length; i += 2) t[raw[i]!.toLowerCase()] = raw[i + 1]!;
         res.addTrailers(t);
       }
       res.end();
     });
     upRes.once('close', () => {
-      if (upRes.complete) return;
+      if (up.complete()) return;
       release();
       if (d.done) return;
       // The upstream went away mid-response: reset the downstream too (Envoy does).
@@ -228,31 +240,42 @@ export class UpstreamExchange {
     if (cls >= 1 && cls <= 5) this.cluster.stats.rqXx[cls - 1]!.value++;
   }
 
-  private onError(err: NodeJS.ErrnoException, reusedSocket: boolean): void {
-    const { d } = this;
+  private onError(err: NodeJS.ErrnoException, host: Host, reusedSocket: boolean): void {
+    const { d, cluster } = this;
     if (d.done || this.responseStarted || this.finished) return;
     const code = err.code ?? '';
-    const connectFailure = CONNECT_ERRORS.has(code);
+    const kind = upstreamFailure(err);
+    if (kind === 'overflow') {
+      // The pool's pending queue is full: fail fast, never retried, not an outlier event.
+      this.releaseRetry();
+      this.fail(localReply(503, 'UO', 'upstream_reset_before_response_started{overflow}', `cluster "${cluster.name}" is at its pending-requests circuit-breaker limit`));
+      return;
+    }
+    const connectFailure = kind !== 'reset';
+    cluster.outlier.report(host, { localOrigin: kind === 'connect_timeout' ? 'timeout' : connectFailure ? 'connect_failed' : 'reset' });
     // A keep-alive connection the upstream closed just as it was reused: resend once, as if
     // the pool had noticed first (Envoy's pool does), for requests that are safe to resend.
     if (reusedSocket && !connectFailure && (code === 'ECONNRESET' || code === 'EPIPE') && IDEMPOTENT.has(d.method) && !d.hasBody && this.staleResends === 0) {
       this.staleResends++;
       this.attempts--;
+      this.lb.exclude?.delete(host);
       this.attempt();
       return;
     }
-    const failure: AttemptFailure = connectFailure ? 'connect_failure' : 'reset';
+    const failure: AttemptFailure = connectFailure ? 'connect_failure' : code === 'ERR_HTTP2_STREAM_ERROR' && /REFUSED_STREAM/.test(err.message) ? 'refused_stream' : 'reset';
     const p = this.o.retry;
-    if (p && this.retriesUsed < p.numRetries && retriableFailure(p, failure)) {
+    if (p && retriableFailure(p, failure) && this.admitRetry()) {
       this.retry();
       return;
     }
+    this.releaseRetry();
     const exhausted = this.retriesUsed > 0 ? 'URX' : '';
     if (connectFailure) {
-      d.info.upstreamTransportFailureReason = `delayed_connect_error:_${code}`;
-      const flag = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DF' : 'UF';
-      const what = flag === 'DF' ? `cannot resolve "${d.info.upstreamHost}"` : `cannot connect to ${d.info.upstreamHost} (${code})`;
-      this.fail(localReply(503, flag, 'upstream_reset_before_response_started{connection_failure}', `${what} for cluster "${this.cluster.name}"`), exhausted);
+      d.info.upstreamTransportFailureReason = `delayed_connect_error:_${code || kind}`;
+      const flag = DNS_ERRORS.has(code) ? 'DF' : 'UF';
+      const what =
+        flag === 'DF' ? `cannot resolve "${d.info.upstreamHost}"` : kind === 'connect_timeout' ? `connecting to ${d.info.upstreamHost} timed out after ${cluster.connectTimeoutMs} ms` : `cannot connect to ${d.info.upstreamHost} (${code || err.message})`;
+      this.fail(localReply(503, flag, 'upstream_reset_before_response_started{connection_failure}', `${what} for cluster "${cluster.name}"`), exhausted);
     } else {
       this.fail(
         localReply(503, 'UC', 'upstream_reset_before_response_started{connection_termination}', `${d.info.upstreamHost} closed the connection before responding (${code || err.message})`),
@@ -263,10 +286,10 @@ export class UpstreamExchange {
 
   /** Stops feeding the body to the current attempt; its connection is not reused mid-body. */
   private dropAttempt(): void {
-    const up = this.upReq;
-    if (!up) return;
-    if (this.o.body) this.o.body.detach(up);
-    if (this.d.hasBody && !up.writableFinished) up.destroy();
+    const a = this.current;
+    if (!a) return;
+    if (this.o.body) this.o.body.detach(a.up);
+    if (this.d.hasBody && !a.up.requestSent) a.up.abort();
   }
 
   private retry(): void {
@@ -277,7 +300,7 @@ export class UpstreamExchange {
       this.fail(localReply(503, 'URX', 'upstream_reset_before_response_started{body_too_large_to_retry}', 'the request body is too large to retry'));
       return;
     }
-    this.upReq = null;
+    this.current = null;
     const wait = backoffMs(this.o.retry!, this.retriesUsed, this.ctx.random);
     this.backoffTimer = this.ctx.clock.setTimer(wait, () => {
       this.backoffTimer = null;
@@ -288,22 +311,26 @@ export class UpstreamExchange {
   private onTimeout(perTry: boolean): void {
     const { d } = this;
     if (d.done || this.finished) return;
-    const up = this.upReq;
-    this.upReq = null;
-    if (up) this.o.body?.detach(up);
+    const a = this.current;
+    this.current = null;
+    if (a) {
+      this.o.body?.detach(a.up);
+      a.up.abort();
+      a.release();
+      if (!this.responseStarted) this.cluster.outlier.report(a.host, { localOrigin: 'timeout' });
+    }
     if (perTry) {
       this.tryTimer = null;
-      up?.destroy();
       const p = this.o.retry;
-      if (!this.responseStarted && p && this.retriesUsed < p.numRetries && retriableFailure(p, 'timeout')) {
+      if (!this.responseStarted && p && retriableFailure(p, 'timeout') && this.admitRetry()) {
         this.cluster.stats.rqTimeout.value++;
         this.retry();
         return;
       }
     } else {
       this.routeTimer = null;
-      up?.destroy();
     }
+    this.releaseRetry();
     this.cluster.stats.rqTimeout.value++;
     d.cfg.stats.rqTimeout.value++;
     if (d.res.headersSent) {
@@ -325,26 +352,28 @@ export class UpstreamExchange {
 
   /** Downstream went away: abandon the upstream request (its connection is not reused). */
   private cancel(): void {
-    const up = this.upReq;
-    if (up && this.o.body) this.o.body.detach(up);
+    const a = this.current;
+    if (a && this.o.body) this.o.body.detach(a.up);
     this.end();
-    up?.destroy();
+    if (a) {
+      a.up.abort();
+      a.release();
+    }
   }
 
   private clearAttemptTimers(): void {
     this.tryTimer?.cancel();
     this.tryTimer = null;
-    this.connectTimer?.cancel();
-    this.connectTimer = null;
   }
 
   private end(): void {
     this.finished = true;
-    this.upReq = null;
+    this.current = null;
     this.clearAttemptTimers();
     this.routeTimer?.cancel();
     this.routeTimer = null;
     this.backoffTimer?.cancel();
     this.backoffTimer = null;
+    this.releaseRetry();
   }
 }

@@ -4,7 +4,7 @@
 // passthrough by SNI, and HTTPS egress through a sidecar. One access-log line per connection
 // (`"- - -"` in Istio's format), written when it closes.
 
-import net from 'node:net';
+import type net from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
 import type { StatsRegistry, Counter, Gauge } from '../../telemetry/stats/stats.js';
@@ -103,17 +103,22 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     return;
   }
   info.upstreamHost = host.key;
-  const up = net.connect({ host: host.address, port: host.port, localAddress: cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined });
-  upstream = up;
-  const connectTimer = ctx.clock.setTimer(cluster.connectTimeoutMs, () => up.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
   let connected = false;
-  up.once('connect', () => {
-    connected = true;
-    connectTimer.cancel();
-    info.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
-    socket.pipe(up);
-    up.pipe(socket);
+  const up = cluster.connectTcp(host, {
+    onReady: () => {
+      connected = true;
+      info.upstreamLocalAddress = `${up!.localAddress}:${up!.localPort}`;
+      socket.pipe(up!);
+      up!.pipe(socket);
+    },
+    onClose: () => undefined,
   });
+  if (!up) {
+    socket.destroy();
+    finish('UO', 'upstream_cx_overflow');
+    return;
+  }
+  upstream = up;
   socket.on('data', (c: Buffer) => {
     info.bytesReceived += c.length;
     cfg.stats.bytesRx.value += c.length;
@@ -130,7 +135,7 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     });
   }
   up.on('error', () => {
-    connectTimer.cancel();
+    if (!connected) cluster.outlier.report(host, { localOrigin: 'connect_failed' });
     socket.destroy();
     finish(connected ? 'UR' : 'UF', connected ? 'upstream_reset' : 'upstream_connection_failure');
   });

@@ -6,6 +6,7 @@
 // when the cluster is committed. The router-facing API is described in README.md.
 
 import type http from 'node:http';
+import type net from 'node:net';
 import type http2 from 'node:http2';
 import { systemClock } from '../../common/clock.js';
 import type { Clock } from '../../common/clock.js';
@@ -31,6 +32,7 @@ import { ConsecutiveErrorsDetector } from './outlier/consecutive-errors.js';
 import { InertOutlierDetector } from './outlier/outlier-detector.js';
 import type { OutlierDetector } from './outlier/outlier-detector.js';
 import { Connector } from './pool/connector.js';
+import type { ConnectionEvents } from './pool/connector.js';
 import { upstreamError } from './pool/errors.js';
 import { Http1Pool } from './pool/http1-pool.js';
 import { Http2Pool } from './pool/http2-pool.js';
@@ -71,6 +73,7 @@ export class Cluster {
   readonly outlier: OutlierDetector;
   /** HTTP/1.1 pool; `pool.agent` serves callers that pass host and port per request. */
   readonly pool: Http1Pool;
+  private readonly connector: Connector;
   readonly tls: UpstreamTls | null;
   /** Name of the ClusterLoadAssignment feeding an EDS cluster. */
   readonly edsName: string | undefined;
@@ -118,7 +121,7 @@ export class Cluster {
     this.outlier.onChange(() => this.rebuild());
 
     const resolver = opts.resolver ?? systemResolver;
-    const connector = new Connector(
+    const connector = (this.connector = new Connector(
       {
         connectTimeoutMs: s.connectTimeoutMs,
         sourceAddress: this.sourceAddress,
@@ -128,7 +131,7 @@ export class Cluster {
       },
       this.clock,
       this.stats,
-    );
+    ));
     this.pool = new Http1Pool(this.name, s.http1, connector, this.breaker, this.stats, this.clock);
     this.h2pool = s.protocol === 'http2' ? new Http2Pool(this.name, s.http2, connector, this.breaker, this.stats, this.clock) : null;
     this.lb = createLoadBalancer(this.lbPolicy, [], random, s.lbOptions);
@@ -201,6 +204,26 @@ export class Cluster {
   /** Circuit breaker maxRetries (or retryBudget): call before each retry; release when it ends. */
   tryStartRetry(): Admission {
     return this.breaker.tryStartRetry();
+  }
+
+  /**
+   * A raw connection for the TCP proxy, through the same connector as the pools (TLS
+   * origination, connect timeout, pod source address, keep-alive) and counted against
+   * maxConnections; null when that limit is reached (Envoy's upstream_cx_overflow → UO).
+   */
+  connectTcp(host: Host, events: ConnectionEvents): net.Socket | null {
+    if (!this.breaker.canOpenConnection()) {
+      this.stats.cxOverflow.value++;
+      return null;
+    }
+    this.breaker.connectionOpened();
+    return this.connector.connect(host.address, host.port, undefined, {
+      onReady: events.onReady,
+      onClose: (wasReady) => {
+        this.breaker.connectionClosed();
+        events.onClose(wasReady);
+      },
+    });
   }
 
   /** For `http.request({ ...cluster.requestOptions(host), method, path, headers, setHost: false })`. */

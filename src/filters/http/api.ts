@@ -15,6 +15,7 @@ import type { StatsRegistry } from '../../telemetry/stats/stats.js';
 
 export type { LocalReply } from '../../dataplane/http/local-reply.js';
 export { localReply } from '../../dataplane/http/local-reply.js';
+export { httpToGrpcStatus, isGrpcRequest } from '../../dataplane/http/grpc.js';
 export { ConfigError } from '../../dataplane/config/durations.js';
 
 /** The request as filters see and may change it (changes go upstream). */

@@ -10,6 +10,7 @@
 
 import type { Clock } from '../../../common/clock.js';
 import type { Random } from '../../../common/random.js';
+import { httpToGrpcStatus, isGrpcRequest } from '../api.js';
 import type { FilterResult, FilterStream, HttpFilter, LocalReply } from '../api.js';
 import type { FaultSettings } from './config.js';
 import { drawFraction, formatFraction } from './fractional-percent.js';
@@ -182,34 +183,6 @@ function abortReply(a: AbortDecision, grpcRequest: boolean, f: FaultSettings): L
   }
   // A gRPC abort on a non-gRPC request is a plain HTTP 200, exactly as Envoy sends it.
   return { status: a.httpStatus, flag: 'FI', details: FAULT_ABORT_DETAILS, message };
-}
-
-/** Envoy's Grpc::Common::isGrpcRequestHeaders: application/grpc, optionally +proto/;params. */
-function isGrpcRequest(contentType: string | undefined): boolean {
-  if (contentType === undefined || !contentType.startsWith('application/grpc')) return false;
-  const next = contentType.charAt(16);
-  return next === '' || next === '+' || next === ';';
-}
-
-/** HTTP status → gRPC status (grpc/doc/http-grpc-status-mapping.md, as Envoy maps it). */
-function httpToGrpcStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return 13; // INTERNAL
-    case 401:
-      return 16; // UNAUTHENTICATED
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-      return 12; // UNIMPLEMENTED
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return 14; // UNAVAILABLE
-    default:
-      return 2; // UNKNOWN
-  }
 }
 
 // ---- header values -----------------------------------------------------------------------------
