@@ -6,7 +6,8 @@
 // object without touching requests in flight.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
@@ -50,6 +51,10 @@ export interface DownstreamRequest {
   onDownstreamClose: (() => void) | null;
   /** The HTTP filters' run for this request; null when the listener has no filters. */
   filters: FilterChainRun | null;
+  /** An HTTP/1.1 upgrade (WebSocket): the raw downstream connection and the upgrade token. */
+  readonly upgrade: { readonly socket: Socket; readonly protocol: string } | null;
+  /** Set once an upgrade was accepted upstream: the connection is a tunnel from then on. */
+  upgraded: boolean;
 }
 
 // Names the proxy sets itself; incoming copies are dropped before forwarding.
@@ -71,7 +76,28 @@ export class HttpConnectionManager {
     });
   };
 
+  /**
+   * An HTTP/1.1 request with Upgrade (Node hands these over with the raw socket). WebSocket is
+   * routed like any request and becomes a tunnel once the upstream answers 101, when the HCM
+   * enables it (Istio always does); other upgrade types are refused as Envoy refuses them.
+   */
+  handleUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    // Whatever happens, this connection is not reused for another request.
+    res.shouldKeepAlive = false;
+    res.once('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    if (head.length > 0) socket.unshift(head);
+    const protocol = String(req.headers.upgrade ?? '').toLowerCase();
+    this.handleRequest(req, res, { socket, protocol });
+  };
+
   handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.handleRequest(req, res, null);
+  };
+
+  private handleRequest(req: IncomingMessage, res: ServerResponse, upgrade: DownstreamRequest['upgrade']): void {
     const cfg = this.config;
     const { clock } = this.ctx;
     const info = newStreamInfo(clock.now(), clock.monotonic());
@@ -132,10 +158,18 @@ export class HttpConnectionManager {
       if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
     }
 
-    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null, filters: null };
+    if (upgrade?.protocol === 'websocket') {
+      // Hop-by-hop, so dropped above; a WebSocket upgrade carries them to the upstream.
+      headers.connection = 'upgrade';
+      headers.upgrade = 'websocket';
+    }
+    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null, filters: null, upgrade, upgraded: false };
     if (cfg.filters) d.filters = new FilterChainRun(d, cfg.filters);
 
     res.once('close', () => this.finish(d));
+    if (!bad && upgrade && (upgrade.protocol !== 'websocket' || !cfg.allowWebsocket)) {
+      bad = localReply(403, '', 'upgrade_failed', `upgrade to "${upgrade.protocol}" is not enabled on this listener (HttpConnectionManager upgradeConfigs)`);
+    }
     if (bad) {
       this.reply(d, bad);
       return;
@@ -180,7 +214,8 @@ export class HttpConnectionManager {
     } else {
       this.afterFilters(d, match.route, r as LocalReply | undefined);
     }
-  };
+  }
+
 
   private afterFilters(d: DownstreamRequest, route: CompiledRoute, r: LocalReply | undefined): void {
     if (d.done) return;
@@ -244,14 +279,17 @@ export class HttpConnectionManager {
     const onClose = d.onDownstreamClose;
     d.onDownstreamClose = null;
     d.filters?.downstreamClosed();
-    if (!res.writableFinished) {
+    if (d.upgraded) {
+      // A WebSocket tunnel ends when either side closes it; that is its normal end.
+      if (onClose) onClose();
+    } else if (!res.writableFinished) {
       // The downstream went away before the whole response was written.
       if (!info.responseFlags.includes('DC')) info.responseFlags.push('DC');
       if (!info.responseCodeDetails || !res.headersSent) info.responseCodeDetails = 'downstream_remote_disconnect';
       if (onClose) onClose();
     }
     info.endMono = this.ctx.clock.monotonic();
-    info.responseCode = res.headersSent ? res.statusCode : 0;
+    info.responseCode = d.upgraded ? 101 : res.headersSent ? res.statusCode : 0;
     if (info.responseHeaders === null && res.headersSent) info.responseHeaders = res.getHeaders();
     cfg.stats.rqActive.value--;
     const cls = Math.floor(info.responseCode / 100);

@@ -147,6 +147,7 @@ export class ListenerManager {
       connectionsCheckingInterval: 2_000,
     });
     h1.on('request', manager.handle);
+    h1.on('upgrade', manager.handleUpgrade);
     h1.on('connection', manager.onConnection);
     h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => writeClientError(manager, err, socket));
     h1.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(l, manager, req, socket, head));
@@ -166,6 +167,8 @@ export class ListenerManager {
       // The compatibility API mirrors http's request/response for both HTTP/2 and HTTP/1.1
       // (allowHTTP1); the connection manager reads the few places where they differ.
       secure.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => manager.handle(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
+      // HTTP/1.1 over TLS may upgrade too (wss://).
+      secure.on('upgrade', manager.handleUpgrade);
       secure.on('secureConnection', (socket: tls.TLSSocket) => {
         // OPTIONAL_MUTUAL: no certificate is fine, but one that does not verify is refused.
         if (t.clientCa && !socket.authorized && Object.keys(socket.getPeerCertificate() ?? {}).length > 0) {

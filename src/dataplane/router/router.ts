@@ -3,7 +3,7 @@
 // route's rewrites and header changes, resolves the timeouts (route, per-try, and the
 // x-envoy-upstream-rq-*-timeout-ms overrides), computes the consistent-hash key, fires the
 // mirrors, and hands the request to an UpstreamExchange, which owns retries and the upstream
-// side. Every failure becomes a local reply with its Envoy flag.
+// side (or, for a WebSocket upgrade, to the tunnel in websocket.ts). Every failure becomes a local reply with its Envoy flag.
 
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
 import { localReply, writeLocalReply } from '../http/local-reply.js';
@@ -15,6 +15,7 @@ import { sendMirrors } from './mirror.js';
 import { RequestBody } from './request-body.js';
 import type { CompiledRoute, RedirectTarget, RouteAction } from './route-entry.js';
 import { UpstreamExchange } from './upstream-exchange.js';
+import { proxyUpgrade } from './websocket.js';
 
 type Reply = (r: LocalReply) => void;
 
@@ -52,6 +53,10 @@ export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: Pr
 
   const timeouts = resolveTimeouts(d, route);
   const hash = route.hash ? computeHashKey(route.hash, d.headers, d.fullPath, d.req.socket.remoteAddress ?? '', ctx.random) : undefined;
+  if (d.upgrade) {
+    proxyUpgrade(d, cluster, ctx, reply, hash?.key, timeouts.route);
+    return;
+  }
   const body = d.hasBody ? new RequestBody(d.req, (n) => (d.info.bytesReceived += n)) : null;
   if (route.mirrors) sendMirrors(d, route.mirrors, ctx, body);
 
