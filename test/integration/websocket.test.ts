@@ -24,7 +24,7 @@ const sink = new MemorySink();
 const seen: http.IncomingHttpHeaders[] = [];
 
 before(async () => {
-  upstream = http.createServer((req, res) => {
+  upstream = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('plain');
   });

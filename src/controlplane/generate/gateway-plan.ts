@@ -130,6 +130,13 @@ function addHttpServer(snapshot: MeshSnapshot, proxy: ProxyNode, plans: Map<numb
   bindVirtualServices(snapshot, proxy, b, p.vhosts, hashPolicy, new Map());
 }
 
+/** The client CA bundle for `credential` (its ca.crt/cacert, else Secret `<credential>-cacert`). */
+export function clientCa(snapshot: MeshSnapshot, ns: string, credential: string): Buffer | undefined {
+  const base = snapshot.store.get('Secret', ns, credential);
+  const own = snapshot.store.get('Secret', ns, `${credential}-cacert`);
+  return base?.data['ca.crt'] ?? base?.data.cacert ?? own?.data.cacert ?? own?.data['ca.crt'];
+}
+
 function sdsName(namespace: string, name: string): string {
   return `kubernetes://${namespace}/${name}`;
 }
@@ -141,7 +148,8 @@ function addTlsServer(snapshot: MeshSnapshot, proxy: ProxyNode, plans: Map<numbe
   const tls = b.server.tls;
   const mode = tls?.mode ?? 'PASSTHROUGH';
   const names = b.server.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h)).filter((h) => h !== '*');
-  const ns = b.gateway.metadata.namespace;
+  // credentialName Secrets live beside the gateway workload, not the Gateway resource (Istio).
+  const ns = proxy.namespace;
   if (mode === 'PASSTHROUGH') {
     // SNI routing without termination: one chain per sniHost of the bound VirtualServices' tls routes.
     for (const vs of snapshot.virtualServicesByGateway.get(b.key) ?? []) {
@@ -167,6 +175,9 @@ function addTlsServer(snapshot: MeshSnapshot, proxy: ProxyNode, plans: Map<numbe
   // The client CA travels as the SDS secret `<credential>-cacert` (Istio's name): from the
   // credential's own ca.crt/cacert, else a Secret of that name (IG-06).
   const caSecret = mode === 'SIMPLE' ? undefined : sdsName(ns, `${credential}-cacert`);
+  // Without a CA, MUTUAL cannot verify anyone: no chain, so handshakes for these hosts fail (the
+  // analyzer names the missing ca.crt) while the rest of the gateway keeps serving.
+  if (caSecret && !clientCa(snapshot, ns, credential)) return;
   const vhosts = new Map<string, VirtualHost>();
   bindVirtualServices(snapshot, proxy, b, vhosts, hashPolicy, new Map());
   const idx = p.chains.length;

@@ -10,7 +10,7 @@ import type { FilterChain, Listener, RouteConfiguration, Secret } from '../../xd
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter, tlsTransportSocket } from './common.js';
-import { planGatewayPorts } from './gateway-plan.js';
+import { clientCa, planGatewayPorts } from './gateway-plan.js';
 import type { PortPlan, TlsChainPlan } from './gateway-plan.js';
 import type { RouteContext } from './http-routes.js';
 import { gatewayListenerName, gatewayRouteName } from './names.js';
@@ -91,9 +91,7 @@ export function gatewaySecrets(snapshot: MeshSnapshot, proxy: ProxyNode): Secret
   for (const name of [...names].sort()) {
     const [ns, secretName] = name.slice('kubernetes://'.length).split('/') as [string, string];
     if (secretName.endsWith('-cacert')) {
-      const base = snapshot.store.get('Secret', ns, secretName.slice(0, -'-cacert'.length));
-      const own = snapshot.store.get('Secret', ns, secretName);
-      const ca = base?.data['ca.crt'] ?? base?.data.cacert ?? own?.data.cacert ?? own?.data['ca.crt'];
+      const ca = clientCa(snapshot, ns, secretName.slice(0, -'-cacert'.length));
       if (ca) out.push({ name, validationContext: { trustedCa: { inlineString: ca.toString('utf8') } } });
       continue;
     }
