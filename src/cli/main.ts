@@ -96,6 +96,18 @@ program
   });
 
 program
+  .command('tcp-echo')
+  .description("Run Istio's TCP echo server (what the istio/tcp-echo-server image of samples/tcp-echo runs).")
+  .argument('<ports>', 'comma-separated ports, e.g. 9000,9001,9002')
+  .argument('<prefix>', 'word put before every echoed line, e.g. one')
+  .option('--host <ip>', 'listen address (default: $HOST or 127.0.0.1)')
+  .option('--exit-on-stdin-close', 'exit when stdin closes')
+  .action(async (ports: string, prefix: string, opts) => {
+    const { runTcpEcho } = await import('./commands/tcp-echo.js');
+    process.exitCode = await runTcpEcho(ports, prefix, opts);
+  });
+
+program
   .command('exec')
   .description("Run a command on this machine with a pod's environment (its sidecar as HTTP_PROXY), like kubectl exec.")
   .usage('[options] POD -- COMMAND [ARGS...]')

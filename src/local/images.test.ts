@@ -42,6 +42,8 @@ test('built-in images and their strait arguments', () => {
     ['docker.io/kong/httpbin:0.1.0', ['httpbin']],
     ['docker.io/mccutchen/go-httpbin:v2.15.0', ['httpbin']],
     ['docker.io/kennethreitz/httpbin', ['httpbin']],
+    ['docker.io/istio/tcp-echo-server:1.3', ['tcp-echo']],
+    ['istio/tcp-echo-server@sha256:0123abcd', ['tcp-echo']],
   ];
   for (const [image, args] of table) {
     const b = builtinImage(image);
@@ -57,6 +59,7 @@ test('images without a built-in program', () => {
     'curlimages/curl', 'docker.io/curlimages/curl:8.9.1', 'nginx', 'strait/echo2', 'httpbin',
     'istio/examples-bookinfo-reviews-v4', 'istio/examples-bookinfo-productpage-v2', 'istio/examples-bookinfo-mongodb',
     'someone/examples-bookinfo-reviews-v1', 'istio/examples-bookinfo-ratings-v-faulty', '', ':', '/',
+    'someone/tcp-echo-server', 'istio/tcp-echo',
   ]) {
     assert.equal(builtinImage(image), undefined, image);
   }
@@ -70,6 +73,14 @@ test('runnableChecks: the Istio samples in examples/ (images without commands, s
   ]);
   assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
   assert.equal(store.list('Deployment').length, 8);
+  assert.deepEqual(runnableChecks(store), []);
+});
+
+test('runnableChecks: Istio\'s tcp-echo sample (image and args, no command) is runnable with its task files', async () => {
+  const { store, diagnostics } = await loadConfig(['tcp-echo-services.yaml', 'tcp-echo-all-v1.yaml'].map((f) => path.join(examples, 'tcp-echo', f)));
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+  const args = store.list('Deployment').map((d) => d.spec.template.spec.containers[0]!.args);
+  assert.deepEqual(args, [['9000,9001,9002', 'one'], ['9000,9001,9002', 'two']]);
   assert.deepEqual(runnableChecks(store), []);
 });
 

@@ -1,7 +1,8 @@
 // Container images Strait can run without a `command`: well-known images are mapped to built-in
-// `strait` subcommands, so Istio's own sample manifests (Bookinfo, httpbin) run unchanged as
-// local processes. The registry host, tag and digest are ignored: `docker.io/istio/x:1.20.2`,
-// `istio/x` and `gcr.io/y/istio/x@sha256:...` all name the same program here.
+// `strait` subcommands, so Istio's own sample manifests (Bookinfo, httpbin, tcp-echo) run
+// unchanged as local processes. The registry host, tag and digest are ignored:
+// `docker.io/istio/x:1.20.2`, `istio/x` and `gcr.io/y/istio/x@sha256:...` all name the same
+// program here.
 //
 // Images whose manifests carry their own command (Istio's sleep/curl samples: `curlimages/curl`
 // with `command: ["/bin/sleep", "infinity"]`) need nothing built in: the command runs as is.
@@ -24,6 +25,7 @@ export const BUILTIN_IMAGE_NAMES: readonly string[] = [
   'mccutchen/go-httpbin',
   'kong/httpbin',
   'kennethreitz/httpbin',
+  'istio/tcp-echo-server',
 ];
 
 const BOOKINFO_WHAT: Readonly<Record<string, string>> = {
@@ -46,6 +48,9 @@ export function builtinImage(image: string): BuiltinImage | undefined {
   const repo = repositoryPath(image);
   if (repo === 'strait/echo') return { args: ['echo'], description: 'the Strait echo workload' };
   if (HTTPBIN_REPOSITORIES.has(repo)) return { args: ['httpbin'], description: 'httpbin (the endpoints Istio tasks use)' };
+  // The ports and the prefix come from the container's args (`["9000,9001,9002", "one"]`), which
+  // the runner appends, exactly as the image's entrypoint receives them.
+  if (repo === 'istio/tcp-echo-server') return { args: ['tcp-echo'], description: 'Istio\'s TCP echo server (echoes each line after a prefix)' };
   return bookinfo(repo);
 }
 
