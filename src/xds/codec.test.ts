@@ -48,6 +48,16 @@ test('explicitly set zero values (STATIC, ROUND_ROBIN) survive the wire', () => 
   assert.equal(back.loadAssignment?.endpoints[0]?.lbEndpoints[0]?.endpoint.address.socketAddress.portValue, 8080);
 });
 
+test('fields whose proto3 JSON name drops an underscore before a digit (consecutive_5xx) travel under that name', () => {
+  const cluster: Cluster = {
+    name: 'outbound|8000||httpbin.default.svc.cluster.local',
+    type: 'EDS',
+    outlierDetection: { consecutive5xx: 1, enforcingConsecutive5xx: 100, consecutiveGatewayFailure: 0, enforcingSuccessRate: 0, interval: '1s' },
+  };
+  assert.deepEqual(normalizeResource(TYPE_URL.cluster, cluster), cluster);
+  assert.throws(() => encodeResource(TYPE_URL.cluster, { name: 'x', outlierDetection: { consecutive_5xx: 1 } }), /unknown field "consecutive_5xx"/);
+});
+
 test('route configurations keep matchers and weighted clusters', () => {
   const rc: RouteConfiguration = {
     name: 'http.8080',

@@ -137,6 +137,33 @@ function installJsonWrappers(): void {
   }
 }
 
+/**
+ * protobufjs camel-cases a field name only where an underscore precedes a letter, so Envoy's
+ * `consecutive_5xx` stays `consecutive_5xx`, while its proto3 JSON name (what resources.ts and
+ * every xDS tool use) is `consecutive5xx`. Renames such fields to their JSON names once loaded,
+ * so that encoding and decoding both use the JSON shape (field numbers are unchanged).
+ */
+function useJsonNames(ns: protobuf.NamespaceBase): void {
+  for (const nested of ns.nestedArray) {
+    if (nested instanceof protobuf.Type) {
+      for (const f of [...nested.fieldsArray]) {
+        // Only underscores before digits: protobufjs's own well-known types keep `type_url`.
+        const json = f.name.replace(/_(\d)/g, '$1');
+        if (json === f.name || f.extend !== undefined || f instanceof protobuf.MapField || nested.fields[json]) continue;
+        const oneof = f.partOf;
+        oneof?.remove(f);
+        nested.remove(f);
+        const renamed = new protobuf.Field(json, f.id, f.type, f.repeated ? 'repeated' : f.required ? 'required' : undefined, undefined, f.options);
+        nested.add(renamed);
+        oneof?.add(renamed);
+        // Loading has already resolved the root; the new field is resolved on its own.
+        renamed.resolve();
+      }
+    }
+    if (nested instanceof protobuf.Namespace) useJsonNames(nested);
+  }
+}
+
 let root: protobuf.Root | undefined;
 
 /** The Root with every xDS type Strait uses; loaded on first call (~100 ms), then cached. */
@@ -155,6 +182,7 @@ export function xdsRoot(): protobuf.Root {
   };
   r.loadSync(PROTO_FILES, { keepCase: false });
   r.resolveAll();
+  useJsonNames(r);
   root = r;
   return r;
 }
