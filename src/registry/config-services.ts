@@ -1,5 +1,5 @@
-// Services of the registry that come from configuration: every Service manifest, plus the
-// gateway's own Service. In Kubernetes the ingress gateway is exposed by a Service
+// Services of the registry that come from configuration: every Service manifest, the hosts of
+// every ServiceEntry (SE-01, service-entries.ts), plus the gateway's own Service. In Kubernetes the ingress gateway is exposed by a Service
 // (istio-ingressgateway) whose ports map Gateway server ports to the ports the gateway binds
 // (80 → 8080 in Istio's chart). The local runner has no such manifest, so Strait defines it:
 // one port per Gateway server port, mapped by the runner's port rule.
@@ -7,6 +7,7 @@
 import type { ConfigStore } from '../config/config-store.js';
 import { serviceFromResource } from './registry.js';
 import type { MeshService } from './registry.js';
+import { withServiceEntries } from './service-entries.js';
 
 export interface GatewayServiceSpec {
   readonly name: string;
@@ -49,5 +50,6 @@ export function servicesFromConfig(store: ConfigStore, domainSuffix: string, gat
       ports: [...ports].sort((a, b) => a - b).map((p) => ({ name: p === 443 ? 'https' : `http-${p}`, port: p, targetPort: gateway.bindPort(p), protocol: p === 443 ? ('HTTPS' as const) : ('HTTP' as const) })),
     });
   }
-  return services;
+  // After every Kubernetes Service, so that a Service wins over an entry naming its host.
+  return withServiceEntries(services, store.list('ServiceEntry'));
 }

@@ -1,26 +1,19 @@
-// ClusterLoadAssignments for the EDS clusters of a proxy: the ready endpoints of each service
-// port, at the pod address and target port (where the destination's sidecar listens).
+// ClusterLoadAssignments for the EDS clusters of a proxy (clusters.ts plans them): the endpoints
+// of each service port the proxy sees — ready pods at their target port (where the destination's
+// sidecar listens), or a STATIC ServiceEntry's endpoints (SE-03) — and, for a subset cluster
+// `outbound|<port>|<subset>|<host>`, only those whose labels the subset selects (DR-01). DNS and
+// ORIGINAL_DST clusters carry their endpoints themselves, or have none, so they get no assignment.
 
-import { isHttpProtocol } from '../../registry/registry.js';
 import type { ClusterLoadAssignment } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
-import { socketAddress } from './common.js';
-import { outboundClusterName } from './names.js';
+import type { ProxyNode } from '../model/proxy-node.js';
+import { lbEndpoint, outboundClusters } from './clusters.js';
 
-export function generateEndpoints(snapshot: MeshSnapshot): ClusterLoadAssignment[] {
+export function generateEndpoints(snapshot: MeshSnapshot, proxy: ProxyNode): ClusterLoadAssignment[] {
   const out: ClusterLoadAssignment[] = [];
-  const services = [...snapshot.registry.services].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
-  for (const s of services) {
-    for (const p of s.ports) {
-      if (!isHttpProtocol(p.protocol)) continue;
-      const eps = snapshot.endpoints(s, p);
-      out.push({
-        clusterName: outboundClusterName(p.port, '', s.hostname),
-        endpoints: eps.length
-          ? [{ lbEndpoints: eps.map((e) => ({ endpoint: { address: socketAddress(e.address, e.port) }, healthStatus: 'HEALTHY' as const, metadata: { filterMetadata: { istio: { workload: `${e.workload.name};${e.workload.namespace}` } } } })) }]
-          : [],
-      });
-    }
+  for (const oc of outboundClusters(snapshot, proxy)) {
+    if (oc.type !== 'EDS') continue;
+    out.push({ clusterName: oc.name, endpoints: oc.endpoints.length ? [{ lbEndpoints: oc.endpoints.map(lbEndpoint) }] : [] });
   }
   return out;
 }

@@ -22,7 +22,7 @@ export function generateProxyResources(snapshot: MeshSnapshot, proxy: ProxyNode)
     listeners: proxy.type === 'router' ? gatewayListeners(snapshot, proxy) : sidecarListeners(snapshot, proxy),
     routes: proxy.type === 'router' ? gatewayRoutes(snapshot, proxy) : sidecarRoutes(snapshot, proxy),
     clusters: generateClusters(snapshot, proxy),
-    endpoints: generateEndpoints(snapshot),
+    endpoints: generateEndpoints(snapshot, proxy),
     secrets: proxy.type === 'router' ? gatewaySecrets(snapshot, proxy) : [],
   };
 }

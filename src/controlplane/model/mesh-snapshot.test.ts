@@ -1,6 +1,7 @@
 // Unit tests for MeshSnapshot: host resolution as Istio resolves VirtualService hosts (VS-01),
-// the VirtualService indexes by gateway (VS-02), and endpoint selection (ready pods of the
-// Service's namespace, named target ports resolved per pod).
+// the VirtualService indexes by gateway (VS-02), endpoint selection (ready pods of the Service's
+// namespace, named target ports resolved per pod; a ServiceEntry's own endpoints, SE-03), the
+// hostname indexes with Kubernetes Services first, and the root namespace.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,7 +78,7 @@ test('services are indexed by hostname and workloads by namespace/name', () => {
 test('endpoints: ready pods of the service namespace, named target port resolved per pod, sorted by address', () => {
   const reviews = snap.servicesByHost.get('reviews.default.svc.cluster.local')!;
   const eps = snap.endpoints(reviews, reviews.ports[0]!);
-  assert.deepEqual(eps.map((e) => `${e.workload.name}@${e.address}:${e.port}`), ['reviews-a@127.0.0.2:9080', 'reviews-b@127.0.0.3:9081']);
+  assert.deepEqual(eps.map((e) => `${e.workload?.name}@${e.address}:${e.port}`), ['reviews-a@127.0.0.2:9080', 'reviews-b@127.0.0.3:9081']);
 });
 
 test('endpoints: a service without a selector has none', () => {
@@ -104,4 +105,38 @@ test('VirtualServices are indexed by the gateways they name; none or `mesh` mean
   assert.deepEqual(s.meshVirtualServices.map((v) => v.metadata.name), ['a', 'b', 'e']);
   const byGw = Object.fromEntries([...s.virtualServicesByGateway].map(([k, v]) => [k, v.map((x) => x.metadata.name)]));
   assert.deepEqual(byGw, { 'default/web': ['c', 'e'], 'istio-system/web': ['d'], 'other/gw': ['e'] });
+});
+
+test('servicesByHost prefers a Kubernetes Service to a ServiceEntry of the same host; servicesByHostname keeps both', () => {
+  const entry: MeshService = { name: 'reviews.default.svc.cluster.local', namespace: 'prod', hostname: 'reviews.default.svc.cluster.local', ports: [], registry: 'ServiceEntry', entryEndpoints: [] };
+  const s = new MeshSnapshot(1, ConfigStore.empty(), { services: [entry, ...REGISTRY.services], workloads: REGISTRY.workloads });
+  assert.equal(s.servicesByHost.get('reviews.default.svc.cluster.local')?.registry, undefined);
+  assert.deepEqual(s.servicesByHostname.get('reviews.default.svc.cluster.local')?.map((x) => x.namespace), ['prod', 'default']);
+});
+
+test('endpoints of a ServiceEntry: its own, at the mapped port, else the targetPort; unix:// ones skipped', () => {
+  const entry: MeshService = {
+    name: 'vm.corp',
+    namespace: 'default',
+    hostname: 'vm.corp',
+    ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'HTTP' }],
+    registry: 'ServiceEntry',
+    entryEndpoints: [
+      { address: '10.0.0.2', ports: {}, labels: { v: '1' } },
+      { address: '10.0.0.1', ports: { http: 9090 }, labels: {}, weight: 2 },
+      { address: 'unix:///sock', ports: {}, labels: {} },
+    ],
+  };
+  const s = new MeshSnapshot(1, ConfigStore.empty(), { services: [entry], workloads: REGISTRY.workloads });
+  assert.deepEqual(s.endpoints(entry, entry.ports[0]!), [
+    { address: '10.0.0.1', port: 9090, labels: {}, weight: 2 },
+    { address: '10.0.0.2', port: 8080, labels: { v: '1' } },
+  ]);
+});
+
+test('rootNamespace: the mesh config resource\'s when there is one, else the control plane\'s', () => {
+  assert.equal(snap.rootNamespace, 'istio-system');
+  const { resources } = loadConfigText('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: istio, namespace: istio-system }\ndata:\n  mesh: |-\n    rootNamespace: mesh-root\n', 'mesh.yaml');
+  assert.equal(new MeshSnapshot(1, new ConfigStore(resources), REGISTRY).rootNamespace, 'mesh-root');
+  assert.equal(new MeshSnapshot(1, ConfigStore.empty(), REGISTRY, { ...DEFAULT_MESH_CONFIG, rootNamespace: 'other' }).rootNamespace, 'other');
 });

@@ -1,11 +1,14 @@
 // MeshSnapshot: the immutable, indexed view of config + registry that generators read (Istio's
-// PushContext). Built in one pass whenever either input changes; generators never look at the
-// ConfigStore or Registry directly, and never mutate what they get from here.
+// PushContext). Built in one pass whenever either input changes (the DestinationRule index on
+// first use); generators never look at the ConfigStore or Registry directly, and never mutate
+// what they get from here.
 
 import type { ConfigStore } from '../../config/config-store.js';
-import type { GatewayResource, VirtualServiceResource } from '../../config/types.js';
+import { DEFAULT_MESH_CONFIG as ISTIO_MESH_DEFAULTS } from '../../config/types.js';
+import type { GatewayResource, MeshConfig as IstioMeshConfig, SidecarResource, VirtualServiceResource } from '../../config/types.js';
 import { resolveTargetPort, selects } from '../../registry/registry.js';
 import type { MeshService, MeshServicePort, Registry, Workload } from '../../registry/registry.js';
+import { DestinationRuleIndex } from './destination-rule-index.js';
 
 export interface MeshConfig {
   /** DNS suffix of services (Istio's domainSuffix). */
@@ -17,20 +20,43 @@ export interface MeshConfig {
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = { domainSuffix: 'cluster.local', trustDomain: 'cluster.local', rootNamespace: 'istio-system' };
 
+/** One endpoint of a service port: a pod (Kubernetes) or a ServiceEntry endpoint. */
 export interface Endpoint {
+  /** IP address; for a DNS ServiceEntry, a host name the proxy resolves. */
   readonly address: string;
   readonly port: number;
-  readonly workload: Workload;
+  /** The pod's labels, or the ServiceEntry endpoint's (what DestinationRule subsets select). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The pod behind the endpoint; absent for ServiceEntry endpoints. */
+  readonly workload?: Workload;
+  /** Load-balancing weight (ServiceEntry endpoints); absent = 1. */
+  readonly weight?: number;
+}
+
+function byAddress(a: Endpoint, b: Endpoint): number {
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }
 
 export class MeshSnapshot {
+  /**
+   * One service per hostname: a Kubernetes Service before a ServiceEntry, else the first declared.
+   * The same ServiceEntry host in several namespaces is in `servicesByHostname`; which one a
+   * proxy sees is decided per proxy (sidecar-scope.ts).
+   */
   readonly servicesByHost = new Map<string, MeshService>();
+  /** Every service with a hostname, in registry order. */
+  readonly servicesByHostname = new Map<string, MeshService[]>();
   readonly workloadsByName = new Map<string, Workload>();
   /** Virtual services that apply to sidecars (`mesh`), in load order. */
   readonly meshVirtualServices: readonly VirtualServiceResource[];
   /** Virtual services naming a gateway, by the gateway's `namespace/name`. */
   readonly virtualServicesByGateway = new Map<string, VirtualServiceResource[]>();
   readonly gateways: readonly GatewayResource[];
+  /** Sidecar resources, in load order (SC-01/02). */
+  readonly sidecars: readonly SidecarResource[];
+  /** The mesh config in force: ConfigMap istio-system/istio (key `mesh`), else Istio's defaults. */
+  readonly meshConfig: IstioMeshConfig;
+  private drIndex: DestinationRuleIndex | undefined;
 
   constructor(
     readonly version: number,
@@ -38,9 +64,17 @@ export class MeshSnapshot {
     readonly registry: Registry,
     readonly mesh: MeshConfig = DEFAULT_MESH_CONFIG,
   ) {
-    for (const s of registry.services) this.servicesByHost.set(s.hostname, s);
+    for (const s of registry.services) {
+      let list = this.servicesByHostname.get(s.hostname);
+      if (!list) this.servicesByHostname.set(s.hostname, (list = []));
+      list.push(s);
+      const existing = this.servicesByHost.get(s.hostname);
+      if (!existing || (existing.registry === 'ServiceEntry' && s.registry !== 'ServiceEntry')) this.servicesByHost.set(s.hostname, s);
+    }
     for (const w of registry.workloads) this.workloadsByName.set(`${w.namespace}/${w.name}`, w);
     this.gateways = store.list('Gateway');
+    this.sidecars = store.list('Sidecar');
+    this.meshConfig = store.list('MeshConfig')[0]?.spec ?? ISTIO_MESH_DEFAULTS;
     const meshVs: VirtualServiceResource[] = [];
     for (const vs of store.list('VirtualService')) {
       const gws = vs.spec.gateways.length ? vs.spec.gateways : ['mesh'];
@@ -58,6 +92,24 @@ export class MeshSnapshot {
     this.meshVirtualServices = meshVs;
   }
 
+  /**
+   * Istio's rootNamespace: the mesh config's when a mesh config resource exists, else the
+   * control plane's setting. Sidecars and DestinationRules there apply mesh-wide.
+   */
+  get rootNamespace(): string {
+    return this.store.list('MeshConfig').length ? this.meshConfig.rootNamespace : this.mesh.rootNamespace;
+  }
+
+  /** DestinationRules indexed for Istio's lookup order (DR-01), built on first use. */
+  get destinationRules(): DestinationRuleIndex {
+    this.drIndex ??= new DestinationRuleIndex(this.store.list('DestinationRule'), {
+      resolveHost: (h, ns) => this.resolveHost(h, ns),
+      rootNamespace: this.rootNamespace,
+      defaultExportTo: this.meshConfig.defaultDestinationRuleExportTo,
+    });
+    return this.drIndex;
+  }
+
   /** Resolves a VirtualService/DestinationRule host as Istio does (VS-01): short names in `namespace`. */
   resolveHost(host: string, namespace: string): string {
     if (host.includes('*')) return host;
@@ -69,15 +121,28 @@ export class MeshSnapshot {
     return host;
   }
 
-  /** Ready endpoints of one service port: workloads selected by the service, at their target port. */
+  /**
+   * Endpoints of one service port, sorted by address: for a Kubernetes Service, the ready pods it
+   * selects at their target port; for a ServiceEntry (SE-03), its endpoints at the port they map
+   * the entry's port name to, else the port's targetPort, else its number (`unix://` endpoints
+   * are skipped: proxies reach upstreams over TCP only).
+   */
   endpoints(service: MeshService, port: MeshServicePort): Endpoint[] {
     const out: Endpoint[] = [];
+    if (service.entryEndpoints) {
+      for (const e of service.entryEndpoints) {
+        if (e.address.startsWith('unix://') || e.address === '') continue;
+        const p = e.ports[port.name] ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
+        out.push({ address: e.address, port: p, labels: e.labels, ...(e.weight !== undefined ? { weight: e.weight } : {}) });
+      }
+      return out.sort(byAddress);
+    }
     for (const w of this.registry.workloads) {
       if (w.namespace !== service.namespace || !w.ready || !selects(service.selector, w.labels)) continue;
       const p = resolveTargetPort(port, w);
-      if (p !== undefined && p > 0 && p < 65536) out.push({ address: w.ip, port: p, workload: w });
+      if (p !== undefined && p > 0 && p < 65536) out.push({ address: w.ip, port: p, labels: w.labels, workload: w });
     }
-    return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+    return out.sort(byAddress);
   }
 
   /** Services whose selector picks this workload. */
