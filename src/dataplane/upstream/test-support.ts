@@ -93,8 +93,14 @@ export function settle<T>(p: Promise<T>): Promise<T | Error> {
 }
 
 /** Lets I/O run until `cond` holds (no timers: a test that waits forever fails by the runner's timeout). */
-export async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((resolve) => setImmediate(resolve));
+export async function until(cond: () => boolean, what = 'the condition'): Promise<void> {
+  // Real time bounds the wait, so a condition that never holds fails the test instead of
+  // spinning the event loop forever.
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after 10 s waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** A server whose responses wait until the test releases them (no sleeping, no timing). */

@@ -52,6 +52,11 @@ export class Http1HostPool implements HostPool {
   /** Kept while the host is in the cluster's host set; otherwise dropped once empty. */
   pinned = false;
 
+  /** Connections waiting for a request (tests wait for a response's connection to come back). */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
   constructor(
     private readonly pool: Http1Pool,
     readonly key: string,

@@ -183,9 +183,14 @@ test('idle connections close after idleTimeout on the cluster clock', async () =
   const port = await listen(server);
   const { cluster, clock, stat } = makeCluster(staticCluster('c', [port], { commonHttpProtocolOptions: { idleTimeout: '30s' } }));
   const host = cluster.hosts()[0]!;
+  // The connection returns to the pool just after the response ends: advance the clock only
+  // once it is idle, or the idle period would start at the advanced time.
+  const idle = () => until(() => cluster.pool.forHost(host).idleCount === 1);
   await send(cluster, host);
+  await idle();
   clock.advance(20_000);
   await send(cluster, host); // reused: the idle clock starts again
+  await idle();
   clock.advance(20_000);
   assert.equal(stat('upstream_cx_active'), 1);
   clock.advance(10_000);
