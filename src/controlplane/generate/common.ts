@@ -1,10 +1,7 @@
 // Building blocks shared by the generators: the HTTP connection manager every listener carries,
 // with Istio's access-log format, and small helpers for socket addresses.
 
-import { DEFAULT_MESH_CONFIG } from '../../config/types.js';
-import type { MeshConfig } from '../../config/types.js';
 import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
-import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE } from './http-routes.js';
 import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
 import type { Address, FilterChain, HttpConnectionManager, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
@@ -86,7 +83,3 @@ export function tcpProxyFilter(statPrefix: string, targets: readonly { name: str
   return { name: TCP_PROXY_FILTER_NAME, typedConfig: tcp as unknown as FilterChain['filters'][number]['typedConfig'] };
 }
 
-/** The mesh config in force: ConfigMap istio-system/istio (key `mesh`), else Istio's defaults. */
-export function meshConfigOf(snapshot: MeshSnapshot): MeshConfig {
-  return snapshot.store.list('MeshConfig')[0]?.spec ?? DEFAULT_MESH_CONFIG;
-}

@@ -35,7 +35,6 @@ import type {
 } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
-import { meshConfigOf } from './common.js';
 import { outboundClusterName } from './names.js';
 import { convertRetries, msText } from './retry.js';
 
@@ -152,7 +151,7 @@ function destinationCluster(snapshot: MeshSnapshot, vs: VirtualServiceResource, 
 }
 
 function routeAction(snapshot: MeshSnapshot, vs: VirtualServiceResource, rule: HTTPRoute, ctx: RouteContext): RouteAction {
-  const mesh = meshConfigOf(snapshot);
+  const mesh = snapshot.meshConfig;
   const dests = rule.route.map((d) => ({ ...destinationCluster(snapshot, vs, d.destination, ctx.port), weight: d.weight, headers: d.headers }));
   const a: RouteAction = {};
   if (dests.length === 1 && !hasOps(dests[0]!.headers)) {

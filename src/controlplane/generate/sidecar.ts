@@ -11,10 +11,11 @@ import type { MeshService } from '../../registry/registry.js';
 import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
-import { httpFilterChain, meshConfigOf, socketAddress, tcpProxyFilter } from './common.js';
+import { httpFilterChain, socketAddress, tcpProxyFilter } from './common.js';
 import { translateHttpRules } from './http-routes.js';
 import type { RouteContext } from './http-routes.js';
 import { convertRetries } from './retry.js';
+import { outboundTrafficMode, servicesForProxy } from './sidecar-scope.js';
 import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
 
 /** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
@@ -47,9 +48,9 @@ export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): InboundP
  * behind HTTP_PROXY) is passed through untouched: to the ServiceEntry or Service for the SNI
  * and port, or, under ALLOW_ANY, to where the client asked (PassthroughCluster).
  */
-function egressTlsChains(snapshot: MeshSnapshot, allowAny: boolean): FilterChain[] {
+function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boolean): FilterChain[] {
   const chains: FilterChain[] = [];
-  const services = [...snapshot.registry.services].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  const services = byHostname(servicesForProxy(snapshot, proxy));
   for (const s of services) {
     for (const sp of s.ports) {
       if (sp.protocol !== 'HTTPS' && sp.protocol !== 'TLS') continue;
@@ -65,7 +66,7 @@ function egressTlsChains(snapshot: MeshSnapshot, allowAny: boolean): FilterChain
 }
 
 export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
-  const allowAny = meshConfigOf(snapshot).outboundTrafficPolicy.mode === 'ALLOW_ANY';
+  const allowAny = outboundTrafficMode(snapshot, proxy) === 'ALLOW_ANY';
   const listeners: Listener[] = [
     {
       name: VIRTUAL_OUTBOUND,
@@ -77,7 +78,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
           filterChainMatch: { transportProtocol: 'raw_buffer' },
           ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true }),
         },
-        ...egressTlsChains(snapshot, allowAny),
+        ...egressTlsChains(snapshot, proxy, allowAny),
       ],
     },
   ];
@@ -120,10 +121,18 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
   return listeners;
 }
 
-/** Domains a service port answers to from this proxy's namespace (bare names only on port 80). */
+/** Services sorted by hostname, so generated config does not depend on manifest order. */
+function byHostname(services: readonly MeshService[]): MeshService[] {
+  return [...services].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+}
+
+/**
+ * Domains a service port answers to from this proxy's namespace (bare names only on port 80).
+ * A Kubernetes Service has its DNS aliases; a ServiceEntry host is only itself.
+ */
 export function serviceDomains(s: MeshService, port: number, proxyNamespace: string): string[] {
-  const names = [s.hostname, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`];
-  if (s.namespace === proxyNamespace) names.push(s.name);
+  const names = s.registry === 'ServiceEntry' ? [s.hostname] : [s.hostname, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`];
+  if (s.registry !== 'ServiceEntry' && s.namespace === proxyNamespace) names.push(s.name);
   const out: string[] = [];
   for (const n of names) {
     if (port === 80) out.push(n);
@@ -143,9 +152,9 @@ export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hash?: R
       if (!byHost.has(fqdn)) byHost.set(fqdn, vs);
     }
   }
-  const mesh = meshConfigOf(snapshot);
+  const mesh = snapshot.meshConfig;
   const hashPolicy: RouteContext['hashPolicy'] = (fqdn, port, subset) => (hash ? hash(fqdn, port, subset) : undefined);
-  const services = [...snapshot.registry.services].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  const services = byHostname(servicesForProxy(snapshot, proxy));
   for (const s of services) {
     for (const sp of s.ports) {
       if (!isHttpProtocol(sp.protocol)) continue;
@@ -174,7 +183,7 @@ export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hash?: R
     if (snapshot.servicesByHost.has(host) || host.includes('*')) continue;
     vhosts.push({ name: `${host}:*`, domains: [host, `${host}:*`], routes: translateHttpRules(snapshot, vs, { proxy, port: 80, hashPolicy }) });
   }
-  if (mesh.outboundTrafficPolicy.mode === 'ALLOW_ANY') {
+  if (outboundTrafficMode(snapshot, proxy) === 'ALLOW_ANY') {
     // ALLOW_ANY (Istio's default): unknown hosts pass through to where the client asked.
     vhosts.push({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH_CLUSTER, timeout: '0s' } }] });
   } else {
