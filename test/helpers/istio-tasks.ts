@@ -87,6 +87,17 @@ export function allSynced(s: MeshStatus): boolean {
     .every((p) => p.proxy!.syncedSnapshot >= s.controlPlane.snapshot);
 }
 
+/** Proxies whose latest config of some type was rejected (NACK): `pod rejected RDS: reason`. */
+export function rejections(s: MeshStatus): string[] {
+  const out: string[] = [];
+  for (const p of s.pods) {
+    for (const [type, v] of Object.entries(p.proxy?.versions ?? {})) {
+      if (v.nack !== null && v.sent !== v.acked) out.push(`${p.name} rejected ${type}: ${v.nack}`);
+    }
+  }
+  return out;
+}
+
 /**
  * Makes a change to the watched files and waits until `strait up` has reloaded them (a new
  * configuration generation) and every proxy has acknowledged the resulting config. A reload
@@ -97,22 +108,34 @@ export async function applyAndSync(mesh: RunningMesh, change: () => void, what: 
   const since = Date.now();
   const outputBefore = mesh.output.length;
   change();
+  // `eventually` retries on exceptions; failures that waiting cannot mend end the wait here.
+  let fatal: string | undefined;
   let last: MeshStatus | undefined;
   try {
-    return await eventually(async () => {
+    const s = await eventually(async () => {
       const s = (last = await mesh.status());
       const r = s.controlPlane.lastReload;
       if (r && !r.ok && r.at >= since && s.controlPlane.configGeneration === before) {
         const errors = mesh.output.slice(outputBefore).filter((l) => /error/.test(l));
-        throw new Error(`${what}: the reload failed: ${r.message}\n${errors.join('\n')}`);
+        fatal = `the reload failed: ${r.message}\n${errors.join('\n')}`;
+        return s;
       }
-      return s.controlPlane.configGeneration > before && allSynced(s) ? s : undefined;
+      if (s.controlPlane.configGeneration <= before) return undefined;
+      // A proxy that rejects the new config will never ack it: say so at once, with its reason.
+      const nack = rejections(s);
+      if (nack.length) {
+        fatal = nack.join('; ');
+        return s;
+      }
+      return allSynced(s) ? s : undefined;
     }, `${what} to be applied and acknowledged by every proxy`, timeoutMs);
+    if (fatal === undefined) return s;
   } catch (e) {
     // Say which proxy lags: that is the product's problem to look at.
     const lag = last?.pods.map((p) => `${p.name} ${p.phase} connected=${p.proxy?.connected} synced=${p.proxy?.syncedSnapshot}`).join('; ');
     throw new Error(`${(e as Error).message} (generation ${before} -> ${last?.controlPlane.configGeneration}, snapshot ${last?.controlPlane.snapshot}: ${lag})`);
   }
+  throw new Error(`${what}: ${fatal}`);
 }
 
 /** Waits until, for each prefix, a ready pod whose name starts with it exists; returns them in order. */
@@ -154,27 +177,38 @@ export async function accessLog(mesh: RunningMesh, pod: PodStatus, patterns: Reg
   }, `an access-log line of ${pod.name} matching ${patterns.join(' and ')}`, timeoutMs);
 }
 
-/** One TCP connection: sends the lines, half-closes, and returns everything read until the close. */
-export function tcpExchange(host: string, port: number, lines: string[], timeoutMs = 10_000): Promise<string> {
+/**
+ * One TCP connection that sends `lines`. By default it behaves like the task's
+ * `(date; sleep 1) | nc HOST PORT`: it keeps its side open until as many lines came back as it
+ * sent (or the server closed), then closes. With `halfClose` it shuts its sending side right
+ * after the lines (`echo ... | nc -N`) and reads until the server closes. Resolves with all
+ * that was read.
+ */
+export function tcpExchange(host: string, port: number, lines: string[], opts: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const s = net.connect(port, host);
     const got: Buffer[] = [];
+    const text = () => Buffer.concat(got).toString();
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new Error(`no close from ${host}:${port} within ${timeoutMs} ms; read ${JSON.stringify(Buffer.concat(got).toString())}`));
+      reject(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms; read ${JSON.stringify(text())}`));
     }, timeoutMs);
-    s.on('data', (c: Buffer) => got.push(c));
+    s.on('data', (c: Buffer) => {
+      got.push(c);
+      if (!opts.halfClose && text().split('\n').length > lines.length) s.end();
+    });
     s.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
     });
     s.on('close', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(got).toString());
+      resolve(text());
     });
     s.once('connect', () => {
       for (const l of lines) s.write(`${l}\n`);
-      s.end();
+      if (opts.halfClose) s.end();
     });
   });
 }
