@@ -4,6 +4,7 @@
 // would), access-log lines, timings and raw TCP exchanges.
 
 import fs from 'node:fs';
+import type http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,7 +158,7 @@ export async function podNamed(mesh: RunningMesh, prefix: string): Promise<PodSt
  * outbound listener, with the absolute URL as the request target (what `strait exec POD -- curl`
  * does).
  */
-export function viaSidecar(pod: PodStatus, url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<TestResponse> {
+export function viaSidecar(pod: PodStatus, url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; agent?: http.Agent } = {}): Promise<TestResponse> {
   const u = new URL(url);
   return request(`http://${pod.ip}:${SIDECAR_OUTBOUND_PORT}`, { ...opts, path: u.href, headers: { host: u.host, ...opts.headers } });
 }
