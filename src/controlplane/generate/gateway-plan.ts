@@ -160,7 +160,7 @@ function addTlsServer(snapshot: MeshSnapshot, proxy: ProxyNode, plans: Map<numbe
           for (const sni of m.sniHosts) {
             if (!b.server.hosts.some((h) => hostIntersection(sni, h.includes('/') ? h.slice(h.indexOf('/') + 1) : h))) continue;
             if (p.chains.some((c) => c.serverNames.includes(sni))) continue;
-            p.chains.push({ serverNames: [sni], mode: 'PASSTHROUGH', tcp: targets(snapshot, vs, rule.route, b.server.port.number) });
+            p.chains.push({ serverNames: [sni], mode: 'PASSTHROUGH', tcp: tcpTargets(snapshot, vs, rule.route, b.server.port.number) });
           }
         }
       }
@@ -191,7 +191,7 @@ function addTlsServer(snapshot: MeshSnapshot, proxy: ProxyNode, plans: Map<numbe
   });
 }
 
-function targets(snapshot: MeshSnapshot, vs: VirtualServiceResource, route: readonly RouteDestination[], contextPort: number): WeightedTarget[] {
+export function tcpTargets(snapshot: MeshSnapshot, vs: VirtualServiceResource, route: readonly RouteDestination[], contextPort: number): WeightedTarget[] {
   return route.map((d) => {
     const fqdn = snapshot.resolveHost(d.destination.host, vs.metadata.namespace);
     const svc = snapshot.servicesByHost.get(fqdn);
@@ -206,7 +206,7 @@ function addTcpServer(snapshot: MeshSnapshot, plans: Map<number, PortPlan>, b: B
     for (const rule of vs.spec.tcp) {
       const applies = rule.match.length === 0 || rule.match.some((m) => (m.port === undefined || m.port === b.server.port.number) && (!m.gateways?.length || m.gateways.some((g) => (g.includes('/') ? g : `${vs.metadata.namespace}/${g}`) === b.key)));
       if (!applies) continue;
-      plans.set(b.bindPort, { kind: 'tcp', port: b.bindPort, targets: targets(snapshot, vs, rule.route, b.server.port.number) });
+      plans.set(b.bindPort, { kind: 'tcp', port: b.bindPort, targets: tcpTargets(snapshot, vs, rule.route, b.server.port.number) });
       return;
     }
   }

@@ -14,6 +14,7 @@ import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter } from './common.js';
 import { translateHttpRules } from './http-routes.js';
 import type { RouteContext } from './http-routes.js';
+import { tcpTargets } from './gateway-plan.js';
 import { convertRetries } from './retry.js';
 import { outboundTrafficMode, servicesForProxy } from './sidecar-scope.js';
 import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
@@ -65,6 +66,33 @@ function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boo
   return chains;
 }
 
+/**
+ * Plain TCP a workload sends through its sidecar: an HTTP_PROXY client can only send non-HTTP
+ * bytes in a CONNECT tunnel, whose host (standing in for the destination IP Istio matches on)
+ * and port choose the service; the first mesh VirtualService `tcp` rule for that port may split
+ * connections by weight (VS-25), otherwise they go to the service's cluster.
+ */
+function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: readonly MeshService[]): FilterChain[] {
+  const vsByHost = meshVirtualServiceByHost(snapshot, proxy);
+  const chains: FilterChain[] = [];
+  for (const s of services) {
+    for (const sp of s.ports) {
+      if (isHttpProtocol(sp.protocol) || sp.protocol === 'HTTPS' || sp.protocol === 'TLS') continue;
+      const vs = vsByHost.get(s.hostname);
+      const rule = vs?.spec.tcp.find(
+        (r) => r.match.length === 0 || r.match.some((m) => (m.port === undefined || m.port === sp.port) && (!m.gateways?.length || m.gateways.includes('mesh')) && (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => proxy.labels[k] === v))),
+      );
+      const targets = vs && rule ? tcpTargets(snapshot, vs, rule.route, sp.port) : [{ name: outboundClusterName(sp.port, '', s.hostname), weight: 1 }];
+      chains.push({
+        name: `outbound_tcp_${sp.port}_${s.hostname}`,
+        filterChainMatch: { transportProtocol: 'raw_buffer', destinationPort: sp.port, serverNames: serviceNames(s, proxy.namespace) },
+        filters: [tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
+      });
+    }
+  }
+  return chains;
+}
+
 export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
   const allowAny = outboundTrafficMode(snapshot, proxy) === 'ALLOW_ANY';
   const listeners: Listener[] = [
@@ -78,6 +106,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
           filterChainMatch: { transportProtocol: 'raw_buffer' },
           ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true }),
         },
+        ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy))),
         ...egressTlsChains(snapshot, proxy, allowAny),
       ],
     },
@@ -131,20 +160,25 @@ function byHostname(services: readonly MeshService[]): MeshService[] {
  * A Kubernetes Service has its DNS aliases; a ServiceEntry host is only itself.
  */
 export function serviceDomains(s: MeshService, port: number, proxyNamespace: string): string[] {
-  const names = s.registry === 'ServiceEntry' ? [s.hostname] : [s.hostname, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`];
-  if (s.registry !== 'ServiceEntry' && s.namespace === proxyNamespace) names.push(s.name);
   const out: string[] = [];
-  for (const n of names) {
+  for (const n of serviceNames(s, proxyNamespace)) {
     if (port === 80) out.push(n);
     out.push(`${n}:${port}`);
   }
   return out;
 }
 
-export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hash?: RouteContext['hashPolicy']): RouteConfiguration[] {
-  const vhosts: VirtualHost[] = [];
+/** The names a service answers to from a namespace, without ports (Kubernetes DNS search path). */
+function serviceNames(s: MeshService, proxyNamespace: string): string[] {
+  if (s.registry === 'ServiceEntry') return [s.hostname];
+  const names = [s.hostname, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`];
+  if (s.namespace === proxyNamespace) names.push(s.name);
+  return names;
+}
+
+/** The mesh VirtualService for each host this proxy sees: the first one (Istio does not merge them on sidecars). */
+function meshVirtualServiceByHost(snapshot: MeshSnapshot, proxy: ProxyNode): Map<string, VirtualServiceResource> {
   const byHost = new Map<string, VirtualServiceResource>();
-  // Sidecars apply only the first VirtualService for a host (Istio does not merge them there).
   for (const vs of snapshot.meshVirtualServices) {
     if (vs.spec.exportTo && !vs.spec.exportTo.some((e) => e === '*' || (e === '.' ? vs.metadata.namespace : e) === proxy.namespace)) continue;
     for (const h of vs.spec.hosts) {
@@ -152,6 +186,12 @@ export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hash?: R
       if (!byHost.has(fqdn)) byHost.set(fqdn, vs);
     }
   }
+  return byHost;
+}
+
+export function sidecarRoutes(snapshot: MeshSnapshot, proxy: ProxyNode, hash?: RouteContext['hashPolicy']): RouteConfiguration[] {
+  const vhosts: VirtualHost[] = [];
+  const byHost = meshVirtualServiceByHost(snapshot, proxy);
   const mesh = snapshot.meshConfig;
   const hashPolicy: RouteContext['hashPolicy'] = (fqdn, port, subset) => (hash ? hash(fqdn, port, subset) : undefined);
   const services = byHostname(servicesForProxy(snapshot, proxy));

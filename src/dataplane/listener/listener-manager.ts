@@ -217,7 +217,10 @@ export class ListenerManager {
     }
     peek(socket, (buf) => inspectClientHello(buf).complete, (buf) => {
       const r = buf.length ? inspectClientHello(buf) : { complete: true, tls: false as boolean, sni: undefined };
-      const chain = selectChain(chains, r.tls, r.sni, dst?.port);
+      // Plain bytes in a CONNECT tunnel have no SNI; the tunnel's host names the destination
+      // instead, so TCP services on one port are told apart (Istio uses the destination IP).
+      const name = r.tls ? r.sni : dst ? connectHost(dst.authority) : undefined;
+      const chain = selectChain(chains, r.tls, name, dst?.port);
       if (!chain) {
         // Envoy closes connections no filter chain takes (flag NR on the listener).
         socket.destroy();
@@ -297,6 +300,13 @@ function peek(socket: net.Socket, enough: (b: Buffer) => boolean, then: (b: Buff
   timer.unref();
   socket.on('readable', onReadable);
   socket.once('end', finish);
+}
+
+/** `host` of a CONNECT `host:port` (IPv6 brackets removed), lower-cased. */
+function connectHost(authority: string): string {
+  const end = authority.startsWith('[') ? authority.indexOf(']') + 1 : authority.lastIndexOf(':');
+  const host = end > 0 ? authority.slice(0, end) : authority;
+  return host.replace(/^\[|\]$/g, '').toLowerCase();
 }
 
 /** Envoy's order: destination port, then server name (exact, wildcard, none), then transport. */

@@ -108,6 +108,17 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     onReady: () => {
       connected = true;
       info.upstreamLocalAddress = `${up!.localAddress}:${up!.localPort}`;
+      // Byte counters join only now: a 'data' listener added earlier would start the flow
+      // (Node resumes a stream with 'data' listeners once its 'readable' listener is gone)
+      // and bytes would be read before the upstream could take them.
+      socket.on('data', (c: Buffer) => {
+        info.bytesReceived += c.length;
+        cfg.stats.bytesRx.value += c.length;
+      });
+      up!.on('data', (c: Buffer) => {
+        info.bytesSent += c.length;
+        cfg.stats.bytesTx.value += c.length;
+      });
       socket.pipe(up!);
       up!.pipe(socket);
     },
@@ -119,14 +130,6 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     return;
   }
   upstream = up;
-  socket.on('data', (c: Buffer) => {
-    info.bytesReceived += c.length;
-    cfg.stats.bytesRx.value += c.length;
-  });
-  up.on('data', (c: Buffer) => {
-    info.bytesSent += c.length;
-    cfg.stats.bytesTx.value += c.length;
-  });
   if (cfg.idleTimeoutMs > 0) {
     socket.setTimeout(cfg.idleTimeoutMs, () => {
       socket.destroy();
