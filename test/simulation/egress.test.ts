@@ -115,3 +115,48 @@ test('TASK-10 a VirtualService timeout applies to the external host', () => {
   const route = rc.virtualHosts.find((v) => v.name === r.virtualHost)!.routes[r.routeIndex!]!;
   assert.equal(route.route?.timeout, '3s');
 });
+
+test('VS-25 a mesh tcp route splits the connections a workload tunnels to a TCP service; the tunnel host picks the chain', () => {
+  const manifests = yaml`
+    apiVersion: v1
+    kind: Service
+    metadata: { name: tcp-echo, namespace: default }
+    spec:
+      selector: { app: tcp-echo }
+      ports: [{ name: tcp, port: 9000 }]
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: { name: tcp-echo, namespace: default }
+    spec:
+      host: tcp-echo
+      subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: { name: tcp-echo, namespace: default }
+    spec:
+      hosts: [tcp-echo]
+      tcp:
+      - match: [{ port: 9000 }]
+        route:
+        - { destination: { host: tcp-echo, port: { number: 9000 }, subset: v1 }, weight: 80 }
+        - { destination: { host: tcp-echo, port: { number: 9000 }, subset: v2 }, weight: 20 }
+  `;
+  const l = sidecar(manifests).listeners.find((x) => x.name === 'virtualOutbound')!;
+  const chain = l.filterChains.find((c) => c.name === 'outbound_tcp_9000_tcp-echo.default.svc.cluster.local');
+  assert.ok(chain, l.filterChains.map((c) => c.name).join(', '));
+  assert.deepEqual(chain.filterChainMatch, {
+    transportProtocol: 'raw_buffer',
+    destinationPort: 9000,
+    serverNames: ['tcp-echo.default.svc.cluster.local', 'tcp-echo.default.svc', 'tcp-echo.default', 'tcp-echo'],
+  });
+  const tcp = chain.filters[0]!.typedConfig as unknown as TcpProxy;
+  assert.deepEqual(
+    tcp.weightedClusters?.clusters.map((c) => [c.name, c.weight]),
+    [
+      ['outbound|9000|v1|tcp-echo.default.svc.cluster.local', 80],
+      ['outbound|9000|v2|tcp-echo.default.svc.cluster.local', 20],
+    ],
+  );
+});
