@@ -153,11 +153,11 @@ test('TASK-09, rotation: the Secret recreated from a new CA is served without a 
   const ca2 = makeCa('example.com');
   const httpbinCert2 = makeSignedCert(ca2, 'httpbin.example.com');
   const pid = mesh.proc.pid;
-  await applyAndSync(mesh, () => {
-    // `kubectl -n istio-system delete secret httpbin-credential`, then create it again.
-    files.deleteText(tlsSecret('httpbin-credential', httpbinCert1));
-    files.applyText(tlsSecret('httpbin-credential', httpbinCert2), 'kubectl create secret tls httpbin-credential (new CA)');
-  }, 'the rotated httpbin-credential');
+  // `kubectl -n istio-system delete secret httpbin-credential`, then create it again: two
+  // commands, two reloads (one would hide the new file from `strait up`'s watcher, which on
+  // Node 20 keeps watching the deleted file's inode when a file is replaced at once).
+  await applyAndSync(mesh, () => files.deleteText(tlsSecret('httpbin-credential', httpbinCert1)), 'deleting httpbin-credential');
+  await applyAndSync(mesh, () => files.applyText(tlsSecret('httpbin-credential', httpbinCert2), 'kubectl create secret tls httpbin-credential (new CA)'), 'the rotated httpbin-credential');
   const fresh = await eventually(async () => {
     const c = await curl('httpbin.example.com', '/status/418', ca2);
     return c.code === 0 ? c : undefined;

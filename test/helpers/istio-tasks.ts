@@ -50,7 +50,11 @@ export class ManifestDir {
     return keys;
   }
 
-  /** `kubectl delete -f`: removes the resources the files define. */
+  /**
+   * `kubectl delete -f`: removes the resources the files define. Apply a resource of the same
+   * name again only after the deletion was reloaded (applyAndSync): deleted and written at once,
+   * the file's later changes go unseen by `strait up` on Node 20, as after a rename.
+   */
   delete(...files: string[]): void {
     for (const f of files) this.deleteText(fs.readFileSync(path.join(ROOT, f), 'utf8'));
   }
