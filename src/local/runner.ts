@@ -75,7 +75,8 @@ export class LocalRunner {
   private runDir = '';
   private xdsPort = 0;
   private probeTimer: NodeJS.Timeout | null = null;
-  private watchers: fs.FSWatcher[] = [];
+  /** Watched directories → the file names of interest in each (null: every file). */
+  private watchers = new Map<string, { watcher: fs.FSWatcher; names: Set<string> | null }>();
   private reloadTimer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -248,17 +249,63 @@ export class LocalRunner {
     return this.files;
   }
 
+  /**
+   * Watches directories, never files: a directory's watch sees a file replaced by rename (how
+   * editors and most tools save), which a watch on the file itself loses, and so does Node 20's
+   * recursive mode on Linux. A directory argument is watched with each of its subdirectories; a
+   * file argument through its parent, filtered by name. Re-run after each reload, so new
+   * subdirectories are picked up.
+   */
   private watch(): void {
-    const targets = new Set<string>();
-    for (const p of this.opts.paths) targets.add(path.resolve(p));
-    for (const t of targets) {
+    const wanted = new Map<string, Set<string> | null>();
+    const addDir = (dir: string) => {
+      wanted.set(dir, null);
+      let entries: fs.Dirent[] = [];
       try {
-        const isDir = fs.statSync(t).isDirectory();
-        const w = fs.watch(t, { recursive: isDir }, () => this.scheduleReload());
-        w.on('error', () => undefined);
-        this.watchers.push(w);
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') addDir(path.join(dir, e.name));
+    };
+    for (const p of this.opts.paths) {
+      const t = path.resolve(p);
+      let isDir = false;
+      try {
+        isDir = fs.statSync(t).isDirectory();
+      } catch {
+        // A file that does not exist yet is watched for through its directory.
+      }
+      if (isDir) {
+        addDir(t);
+      } else {
+        const dir = path.dirname(t);
+        const names = wanted.get(dir);
+        if (names === undefined) wanted.set(dir, new Set([path.basename(t)]));
+        else names?.add(path.basename(t));
+      }
+    }
+    for (const [dir, w] of this.watchers) {
+      if (!wanted.has(dir)) {
+        w.watcher.close();
+        this.watchers.delete(dir);
+      }
+    }
+    for (const [dir, names] of wanted) {
+      const existing = this.watchers.get(dir);
+      if (existing) {
+        existing.names = names;
+        continue;
+      }
+      try {
+        const entry = { watcher: null as unknown as fs.FSWatcher, names };
+        entry.watcher = fs.watch(dir, (_event, file) => {
+          if (entry.names === null || (file !== null && entry.names.has(String(file)))) this.scheduleReload();
+        });
+        entry.watcher.on('error', () => undefined);
+        this.watchers.set(dir, entry);
       } catch (e) {
-        this.opts.say(`cannot watch ${t}: ${(e as Error).message}; reloads need a restart`);
+        this.opts.say(`cannot watch ${dir}: ${(e as Error).message}; reloads need a restart`);
       }
     }
   }
@@ -271,6 +318,7 @@ export class LocalRunner {
       this.reloadTimer = null;
       this.reloading = this.reloading.then(async () => {
         await this.reload();
+        if (!this.stopped) this.watch();
       });
     }, 200);
   }
@@ -299,7 +347,8 @@ export class LocalRunner {
     this.stopped = true;
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    for (const w of this.watchers) w.close();
+    for (const w of this.watchers.values()) w.watcher.close();
+    this.watchers.clear();
     const pods = [...this.pods.values()];
     // Gateway and workloads first, so traffic stops at the edge before the sidecars go.
     await Promise.all(pods.map((p) => p.stop()));

@@ -74,6 +74,38 @@ test('an invalid change is reported with its position and the last good config k
   await eventually(async () => (await generation()) > before, 'the repaired config to be applied');
 });
 
+test('a file replaced by rename (how editors save) is reloaded, and so is one in a new subdirectory', async () => {
+  const before = await generation();
+  // Written aside, then renamed over the original: the file's inode changes.
+  const aside = path.join(dir, '.direct.yaml.swp');
+  fs.writeFileSync(aside, extraRoute.replace('direct.example.com', 'renamed.example.com'));
+  fs.renameSync(aside, path.join(dir, 'direct.yaml'));
+  await eventually(async () => (await generation()) > before, 'the renamed file to be applied');
+  const r = await eventually(async () => {
+    const x = await request(`${mesh.gatewayUrl}/`, { headers: { host: 'renamed.example.com' } });
+    // The seed gateway sends unknown hosts to the frontend; the new route goes to the backend.
+    return (JSON.parse(x.body) as { service?: string }).service === 'backend' ? x : undefined;
+  }, 'renamed.example.com to reach the backend');
+  assert.equal(r.status, 200);
+  // A second edit the same way still reaches the runner (the watch survived the first rename).
+  const again = await generation();
+  fs.writeFileSync(aside, extraRoute);
+  fs.renameSync(aside, path.join(dir, 'direct.yaml'));
+  await eventually(async () => (await generation()) > again, 'the second renamed file to be applied');
+  // New subdirectories are watched too.
+  const sub = path.join(dir, 'more');
+  fs.mkdirSync(sub);
+  const afterMkdir = await eventually(async () => (await generation()) >= again + 1 && (await generation()), 'the mkdir reload');
+  await new Promise((r2) => setTimeout(r2, 500));
+  fs.writeFileSync(path.join(sub, 'deep.yaml'), extraRoute.replace('name: direct', 'name: deep').replace('direct.example.com', 'deep.example.com'));
+  await eventually(async () => (await generation()) > afterMkdir, 'the file in the new subdirectory to be applied');
+  const deep = await eventually(async () => {
+    const x = await request(`${mesh.gatewayUrl}/`, { headers: { host: 'deep.example.com' } });
+    return (JSON.parse(x.body) as { service?: string }).service === 'backend' ? x : undefined;
+  }, 'deep.example.com to reach the backend');
+  assert.equal(deep.status, 200);
+});
+
 test('scaling a Deployment up starts a new pod that joins the service once ready', async () => {
   const file = path.join(dir, 'backend.yaml');
   const text = fs.readFileSync(file, 'utf8');
