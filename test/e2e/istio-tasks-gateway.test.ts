@@ -9,6 +9,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { makeCa, makeSignedCert } from '../helpers/certs.js';
@@ -23,6 +25,18 @@ const GW = 'examples/ingress-gateways';
 
 let files: ManifestDir;
 let mesh: RunningMesh;
+/** Every certificate made here, so that their temporary directories go at the end. */
+const made: TestCert[] = [];
+function ca(): TestCert {
+  const c = makeCa('example.com');
+  made.push(c);
+  return c;
+}
+function signed(by: TestCert, cn: string, org?: string): TestCert {
+  const c = makeSignedCert(by, cn, org);
+  made.push(c);
+  return c;
+}
 /** The gateway's port 443, bound as 8443. */
 let securePort: number;
 
@@ -37,6 +51,7 @@ before(async () => {
 after(async () => {
   await mesh?.stop();
   files?.remove();
+  for (const c of made) fs.rmSync(path.dirname(c.certFile), { recursive: true, force: true });
 });
 
 /** The task's `curl -s -I -HHost:httpbin.example.com http://$INGRESS_HOST:$INGRESS_PORT/...`. */
@@ -129,8 +144,8 @@ let ca1: TestCert;
 let httpbinCert1: TestCert;
 
 test('TASK-09, SIMPLE: https://httpbin.example.com/status/418 answers HTTP/2 418 (the teapot) with the example.com CA; another SNI fails', async () => {
-  ca1 = makeCa('example.com');
-  httpbinCert1 = makeSignedCert(ca1, 'httpbin.example.com');
+  ca1 = ca();
+  httpbinCert1 = signed(ca1, 'httpbin.example.com');
   await applyAndSync(mesh, () => {
     files.applyText(tlsSecret('httpbin-credential', httpbinCert1), 'kubectl create secret tls httpbin-credential');
     files.apply(`${GW}/mygateway-simple.yaml`);
@@ -150,8 +165,8 @@ test('TASK-09, SIMPLE: https://httpbin.example.com/status/418 answers HTTP/2 418
 });
 
 test('TASK-09, rotation: the Secret recreated from a new CA is served without a restart; the old CA now fails', async () => {
-  const ca2 = makeCa('example.com');
-  const httpbinCert2 = makeSignedCert(ca2, 'httpbin.example.com');
+  const ca2 = ca();
+  const httpbinCert2 = signed(ca2, 'httpbin.example.com');
   const pid = mesh.proc.pid;
   // `kubectl -n istio-system delete secret httpbin-credential`, then create it again: two
   // commands, two reloads (one would hide the new file from `strait up`'s watcher, which on
@@ -174,7 +189,7 @@ test('TASK-09, rotation: the Secret recreated from a new CA is served without a 
 });
 
 test('TASK-09, two hosts: helloworld-v1.example.com and httpbin.example.com, each with its own certificate, chosen by SNI', async () => {
-  const helloCert = makeSignedCert(ca1, 'helloworld-v1.example.com');
+  const helloCert = signed(ca1, 'helloworld-v1.example.com');
   await applyAndSync(mesh, () => {
     files.applyText(tlsSecret('helloworld-credential', helloCert), 'kubectl create secret tls helloworld-credential');
     files.apply(`${GW}/helloworld.yaml`, `${GW}/mygateway-two-hosts.yaml`);
@@ -196,7 +211,7 @@ test('TASK-09, two hosts: helloworld-v1.example.com and httpbin.example.com, eac
 let client: TestCert;
 
 test('TASK-09, MUTUAL: with a client certificate signed by the CA (client.example.com), 418', async () => {
-  client = makeSignedCert(ca1, 'client.example.com', 'client organization');
+  client = signed(ca1, 'client.example.com', 'client organization');
   await applyAndSync(mesh, () => {
     files.applyText(genericSecret('httpbin-credential', httpbinCert1, ca1), 'kubectl create secret generic httpbin-credential (with ca.crt)');
     files.apply(`${GW}/mygateway-mutual.yaml`);
@@ -214,7 +229,7 @@ test('TASK-09, MUTUAL: without a client certificate, or with one from another CA
     return c.code !== 0 ? c : undefined;
   }, 'the gateway to require a client certificate');
   assert.match(refused.stderr, /certificate required|alert|handshake|SSL/i, `curl: ${refused.stderr.trim()}`);
-  const stranger = makeSignedCert(makeCa('example.com'), 'client.example.com');
+  const stranger = signed(ca(), 'client.example.com');
   assert.notEqual((await curl('httpbin.example.com', '/status/418', ca1, stranger)).code, 0, 'a client certificate from another CA is refused');
   // The right certificate still works.
   assert.equal((await curl('httpbin.example.com', '/status/418', ca1, client)).status, '418');

@@ -68,6 +68,7 @@ after(async () => {
   httpbinOrg?.close();
   google?.closeAllConnections();
   google?.close();
+  if (googleCert) fs.rmSync(path.dirname(googleCert.certFile), { recursive: true, force: true });
 });
 
 /** One `(date; sleep 1) | nc $INGRESS_HOST $TCP_INGRESS_PORT` run, without the sleep: the prefix answered. */
