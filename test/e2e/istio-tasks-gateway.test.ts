@@ -169,8 +169,7 @@ test('TASK-09, rotation: the Secret recreated from a new CA is served without a 
   const httpbinCert2 = signed(ca2, 'httpbin.example.com');
   const pid = mesh.proc.pid;
   // `kubectl -n istio-system delete secret httpbin-credential`, then create it again: two
-  // commands, two reloads (one would hide the new file from `strait up`'s watcher, which on
-  // Node 20 keeps watching the deleted file's inode when a file is replaced at once).
+  // commands, and the gateway goes without the credential in between, as in the task.
   await applyAndSync(mesh, () => files.deleteText(tlsSecret('httpbin-credential', httpbinCert1)), 'deleting httpbin-credential');
   await applyAndSync(mesh, () => files.applyText(tlsSecret('httpbin-credential', httpbinCert2), 'kubectl create secret tls httpbin-credential (new CA)'), 'the rotated httpbin-credential');
   const fresh = await eventually(async () => {

@@ -112,8 +112,8 @@ let v2: PodStatus;
 test('TASK-07, default route: httpbin v1 gets every request, v2 none', async () => {
   // The task starts without the circuit-breaking setup: `kubectl delete destinationrule httpbin`
   // and Istio's httpbin sample; then its two versions and the route to v1.
-  // Separate steps, as the task's separate commands: a file deleted and written again at once
-  // would hide its later changes from `strait up`'s watcher (Node 20 keeps the old inode).
+  // Separate steps, as the task's separate commands (the DestinationRule and the Service
+  // httpbin are deleted, then created again with the mirroring task's content).
   await applyAndSync(mesh, () => files.delete('examples/circuit-breaking/destination-rule-httpbin.yaml', 'examples/httpbin/httpbin.yaml'), 'deleting the DestinationRule and the httpbin sample');
   await applyAndSync(mesh, () => files.apply('examples/mirroring/httpbin-v1-v2.yaml', 'examples/mirroring/httpbin-route-v1.yaml'), 'httpbin v1 and v2 with the route to v1');
   [v1, v2] = await readyPods(mesh, ['httpbin-v1', 'httpbin-v2']);

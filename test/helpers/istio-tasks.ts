@@ -41,20 +41,15 @@ export class ManifestDir {
   applyText(text: string, label = 'inline'): string[] {
     const keys: string[] = [];
     for (const { key, doc } of split(text)) {
-      // Written in place, as `cp` does (the way docs/examples.md applies task files). Not
-      // written aside and renamed: `strait up` on Node 20 stops seeing a file's changes once it
-      // has been replaced by a rename (see the report of the Istio task tests).
+      // Written in place, as `cp` does (the way docs/examples.md applies task files); the
+      // debounced reload of `strait up` reads it once the burst of writes is over.
       fs.writeFileSync(path.join(this.dir, `${key}.yaml`), `# applied from ${label}\n${doc}\n`);
       keys.push(key);
     }
     return keys;
   }
 
-  /**
-   * `kubectl delete -f`: removes the resources the files define. Apply a resource of the same
-   * name again only after the deletion was reloaded (applyAndSync): deleted and written at once,
-   * the file's later changes go unseen by `strait up` on Node 20, as after a rename.
-   */
+  /** `kubectl delete -f`: removes the resources the files define. */
   delete(...files: string[]): void {
     for (const f of files) this.deleteText(fs.readFileSync(path.join(ROOT, f), 'utf8'));
   }
