@@ -174,3 +174,14 @@ test('plain HTTP in a tunnel is served by the listener\'s connection manager', {
   assert.match(out, /^HTTP\/1\.1 200 /);
   assert.match(out, /"url":"\/in-tunnel"/);
 });
+
+test('half-close: a client that shuts its side right after its line still gets the answer (nc -N)', { skip }, async () => {
+  const s = await tunnel('echo-two:9000');
+  const got = await new Promise<string>((resolve) => {
+    let out = '';
+    s.on('data', (c: Buffer) => (out += c.toString()));
+    s.on('end', () => resolve(out));
+    s.end('bye\n');
+  });
+  assert.equal(got, 'two bye\n');
+});

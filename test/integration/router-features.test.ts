@@ -65,6 +65,7 @@ before(async () => {
     { name: 'per-try', match: { prefix: '/slow-retry' }, route: { cluster: 'slow', timeout: '0s', retryPolicy: { retryOn: '5xx', numRetries: 1, perTryTimeout: '0.1s', retryBackOff: { baseInterval: '0.001s' } } } },
     { name: 'slow', match: { prefix: '/slow' }, route: { cluster: 'slow', timeout: '5s' } },
     { name: 'mirror', match: { prefix: '/mirror' }, route: { cluster: 'main', timeout: '0s', requestMirrorPolicies: [{ cluster: 'shadow' }] } },
+    { name: 'decorated', match: { prefix: '/decorated' }, route: { cluster: 'main', timeout: '0s' }, decorator: { operation: 'main.default.svc.cluster.local:80/*' } },
     { name: 'hash', match: { prefix: '/sticky' }, route: { cluster: 'main', timeout: '0s', hashPolicy: [{ cookie: { name: 'affinity', ttl: '60s', path: '/' } }] } },
   ];
   proxy = new Proxy({
@@ -185,4 +186,11 @@ test('a cookie hash policy with a ttl sets the affinity cookie when the client h
   assert.match(String(r.headers['set-cookie']), /^affinity=[0-9a-f]+; Max-Age=60; Path=\/; HttpOnly$/);
   const again = await request(`${base}/sticky`, { headers: { cookie: 'affinity=abc' } });
   assert.equal(again.headers['set-cookie'], undefined);
+});
+
+test('an outbound route decorator travels upstream as x-envoy-decorator-operation (TASK-10 shows it)', async () => {
+  const seen = JSON.parse((await request(`${base}/decorated`, { headers: { 'x-envoy-decorator-operation': 'spoofed' } })).body) as { headers: Record<string, string> };
+  assert.equal(seen.headers['x-envoy-decorator-operation'], 'main.default.svc.cluster.local:80/*');
+  const plain = JSON.parse((await request(`${base}/v1/x`)).body) as { headers: Record<string, string> };
+  assert.equal(plain.headers['x-envoy-decorator-operation'], undefined);
 });

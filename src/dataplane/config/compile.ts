@@ -101,7 +101,7 @@ export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats:
     const key = `${host}:${port}`;
     if (port !== 0 && seen.has(key)) throw new ConfigError(`listener ${l.name}: address ${key} is used by another listener`);
     seen.add(key);
-    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, deps));
+    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, deps, l.trafficDirection));
     if (chains.length === 0) throw new ConfigError(`listener ${l.name}: has no filter chains`);
     checkChains(l.name, chains);
     // Inspection is needed when chains differ by TLS or SNI; a lone chain takes everything as is.
@@ -121,6 +121,7 @@ function compileChain(
   stats: StatsRegistry,
   secrets: ReadonlyMap<string, Secret>,
   deps: FilterDeps,
+  direction: Listener['trafficDirection'],
 ): ChainSpec {
   const name = fc.name || `${listener}#${index}`;
   const filters = fc.filters ?? [];
@@ -130,7 +131,7 @@ function compileChain(
   }
   const network: ChainNetwork =
     type === HCM_TYPE
-      ? { kind: 'http', hcm: compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps) }
+      ? { kind: 'http', hcm: compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps, direction) }
       : { kind: 'tcp', tcp: compileTcpProxy(listener, filters[0]!.typedConfig as unknown as TcpProxy, stats) };
   const m = fc.filterChainMatch ?? {};
   const tp = m.transportProtocol;

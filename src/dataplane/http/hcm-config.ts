@@ -55,6 +55,8 @@ export interface HcmConfig {
   readonly allowWebsocket: boolean;
   /** upgradeConfigs CONNECT: tunnels are accepted and handled as new connections (sidecars). */
   readonly allowConnect: boolean;
+  /** Outbound listeners send the route's decorator operation upstream. */
+  readonly propagateDecorator: boolean;
   readonly stats: HcmStats;
 }
 
@@ -69,6 +71,7 @@ export function compileHcm(
   routeConfigs: ReadonlyMap<string, RouteTable>,
   stats: StatsRegistry,
   deps: FilterDeps,
+  direction?: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND',
 ): HcmConfig {
   const at = `listener ${listenerName}`;
   if (hcm['@type'] !== HCM_TYPE) throw new ConfigError(`${at}: expected an HttpConnectionManager`);
@@ -115,6 +118,9 @@ export function compileHcm(
     filters: compiled.length ? compiled : null,
     allowWebsocket: upgradeEnabled(hcm, 'websocket'),
     allowConnect: upgradeEnabled(hcm, 'connect'),
+    // Envoy sends x-envoy-decorator-operation on egress when tracing is on, which Istio turns
+    // on for every proxy; inbound listeners only read it.
+    propagateDecorator: direction !== 'INBOUND',
     stats: {
       rqTotal: scope.counter('downstream_rq_total'),
       rqActive: scope.gauge('downstream_rq_active'),

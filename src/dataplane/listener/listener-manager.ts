@@ -112,7 +112,11 @@ export class ListenerManager {
   private updateChains(l: BoundListener, spec: ListenerSpec): ChainRuntime[] {
     return spec.chains.map((c) => {
       const cur = l.chains.find((x) => x.spec.name === c.name) ?? (spec.chains.length === 1 && l.chains.length === 1 ? l.chains[0] : undefined);
-      const sameKind = cur && cur.spec.network.kind === c.network.kind && (cur.spec.tls === null) === (c.tls === null);
+      // A TLS server's client-certificate policy is fixed when it is created (Node cannot change
+      // requestCert later), so a chain whose CA arrives over SDS after the listener, or whose
+      // mode changes, gets a new server; certificate rotation alone keeps the server.
+      const verify = (t: ChainSpec['tls']) => (t === null ? 'plain' : t.clientCa ? (t.requireClientCertificate ? 'require' : 'request') : 'none');
+      const sameKind = cur && cur.spec.network.kind === c.network.kind && verify(cur.spec.tls) === verify(c.tls);
       if (cur && sameKind) {
         if (c.network.kind === 'http') {
           cur.manager!.config = c.network.hcm;
@@ -186,7 +190,9 @@ export class ListenerManager {
   }
 
   private bind(spec: ListenerSpec): Promise<BoundListener> {
-    const server = net.createServer({ noDelay: true });
+    // Half-open like Envoy: a TCP client may shut its side and still read the answer (`nc -N`);
+    // the HTTP servers the sockets go to end them on FIN themselves, as they always do.
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true });
     const l: BoundListener = { name: spec.name, host: spec.host, port: 0, specPort: spec.port, server, spec, chains: [], sockets: new Set(), manager: null };
     server.on('connection', (socket: net.Socket) => {
       l.sockets.add(socket);

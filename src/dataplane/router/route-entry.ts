@@ -79,6 +79,8 @@ export interface CompiledRoute {
   /** Per-filter config by filter name, route over virtual host; null when none. */
   readonly perFilter: ReadonlyMap<string, unknown> | null;
   readonly includeAttemptCount: boolean;
+  /** The route's decorator operation (a span name), sent upstream by outbound proxies. */
+  readonly decorator: string | undefined;
 }
 
 export interface VirtualHostContext {
@@ -125,6 +127,7 @@ export function compileRoute(where: string, r: Route, index: number, vh: Virtual
     mirrors: a?.requestMirrorPolicies?.length ? a.requestMirrorPolicies.map((m) => ({ cluster: requireCluster(at, m.cluster), fraction: fraction(m.runtimeFraction?.defaultValue) })) : null,
     perFilter,
     includeAttemptCount: vh.includeAttemptCount,
+    decorator: r.decorator?.operation || undefined,
   };
 }
 

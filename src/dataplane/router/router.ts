@@ -50,6 +50,7 @@ export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: Pr
   // Most specific first; a less specific level applies later and may override (Envoy's default).
   const mutations = targetHeaders ? [targetHeaders, ...route.headers] : route.headers;
   for (const m of mutations) if (m.request) applyToRequest(m.request, d.headers);
+  if (route.decorator && d.cfg.propagateDecorator) d.headers['x-envoy-decorator-operation'] = route.decorator;
 
   const timeouts = resolveTimeouts(d, route);
   const hash = route.hash ? computeHashKey(route.hash, d.headers, d.fullPath, d.req.socket.remoteAddress ?? '', ctx.random) : undefined;

@@ -91,6 +91,11 @@ export function proxyUpgrade(d: DownstreamRequest, cluster: Cluster, ctx: ProxyC
     upSocket.once('close', close);
     upSocket.on('error', close);
     downstream.once('close', close);
+    // WebSocket closes with its own handshake; a FIN from either side ends the whole tunnel once
+    // what is in flight to the other side is flushed (listeners accept half-open connections
+    // for the TCP proxy's sake, so this does not happen by itself).
+    downstream.once('end', () => upSocket.end(close));
+    upSocket.once('end', () => downstream.end(close));
   });
 
   upReq.on('response', (upRes: http.IncomingMessage) => {
