@@ -47,6 +47,22 @@ program
     process.exitCode = await runStatus(opts);
   });
 
+for (const mode of ['apply', 'delete'] as const) {
+  program
+    .command(mode)
+    .description(
+      mode === 'apply'
+        ? 'Apply manifests to a running `strait up`, like kubectl apply: resources replace the ones with the same kind, namespace and name.'
+        : 'Delete the resources of manifests from a running `strait up`, like kubectl delete.',
+    )
+    .requiredOption('-f, --filename <path...>', 'files or directories of manifests')
+    .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+    .action(async (opts) => {
+      const { runApply } = await import('./commands/apply.js');
+      process.exitCode = await runApply(mode, opts);
+    });
+}
+
 program
   .command('proxy')
   .description('Run one data plane proxy (normally started by `strait up`).')

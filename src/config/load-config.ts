@@ -282,8 +282,31 @@ async function findFiles(paths: readonly string[], diagnostics: Diagnostic[]): P
   return [...unique.values()];
 }
 
+/**
+ * A file applied to a running mesh (`strait apply`), on top of the watched files, the way
+ * `kubectl apply` sets live objects: each of its resources replaces the resource of the same
+ * kind, namespace and name. `hidden` are keys a later apply or delete took over.
+ */
+export interface AppliedFile {
+  readonly file: string;
+  readonly text: string;
+  readonly hidden: ReadonlySet<string>;
+}
+
+export interface Overlay {
+  /** In the order they were applied; a later file's resources win. */
+  readonly applied: readonly AppliedFile[];
+  /** Keys deleted with `strait delete`: hidden in the watched files too. */
+  readonly deleted: ReadonlySet<string>;
+}
+
+/** `Kind/namespace/name` of every resource in a manifest text (what apply and delete act on). */
+export function resourceKeys(text: string, file: string): string[] {
+  return parseFile(text, file).entries.flatMap((e) => (e.key !== undefined ? [e.key] : []));
+}
+
 /** Loads every manifest under `paths` (files, or directories walked recursively in sorted order). */
-export async function loadConfig(paths: string[]): Promise<LoadResult> {
+export async function loadConfig(paths: string[], overlay?: Overlay): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
   const files = await findFiles(paths, diagnostics);
   const entries: Entry[] = [];
@@ -298,6 +321,20 @@ export async function loadConfig(paths: string[]): Promise<LoadResult> {
     const result = parseFile(text, file);
     entries.push(...result.entries);
     diagnostics.push(...result.diagnostics);
+  }
+  if (overlay) {
+    // Applied resources replace the files' ones with the same key; deleted keys disappear.
+    const applied: Entry[] = [];
+    for (const a of overlay.applied) {
+      const result = parseFile(a.text, a.file);
+      applied.push(...result.entries.filter((e) => e.key === undefined || !a.hidden.has(e.key)));
+      diagnostics.push(...result.diagnostics);
+    }
+    const replaced = new Set(applied.flatMap((e) => (e.key !== undefined ? [e.key] : [])));
+    const kept = entries.filter((e) => e.key === undefined || (!replaced.has(e.key) && !overlay.deleted.has(e.key)));
+    entries.length = 0;
+    entries.push(...kept, ...applied);
+    files.push(...overlay.applied.map((a) => a.file));
   }
   diagnostics.push(...dedupe(entries));
   const store = new ConfigStore(entries.flatMap((e) => (e.resource ? [e.resource] : [])));

@@ -1,6 +1,7 @@
-// The HTTP API of a running `strait up` (127.0.0.1, default port 15014): what `strait status`
-// and (later) the dashboard read. GET /api/status, GET /api/logs?pod=&container=&tail=,
-// GET /api/diagnostics. Read-only.
+// The HTTP API of a running `strait up` (127.0.0.1 only, default port 15014): what `strait
+// status` and (later) the dashboard read, and what `strait apply` / `strait delete` write.
+// GET /api/status, GET /api/logs?pod=&container=&tail=, GET /api/diagnostics,
+// POST /api/apply and /api/delete with {"file", "text"}.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,6 +106,31 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
   };
 }
 
+/** Reads a JSON request body (at most 16 MiB: manifests, not data). */
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 16 * 1024 * 1024) {
+        reject(new Error('request body over 16 MiB'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (e) {
+        reject(new Error(`the body is not JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
 function proc(name: string, sp: SupervisedProcess, ready: boolean): ContainerStatus {
   return { name, pid: sp.pid ?? null, running: sp.running, ready, restarts: sp.restarts, lastExit: sp.lastExit };
 }
@@ -117,7 +143,20 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(v, null, 2) + '\n');
     };
-    if (req.method !== 'GET') return json(405, { error: 'read-only API: use GET' });
+    if (req.method === 'POST' && (u.pathname === '/api/apply' || u.pathname === '/api/delete')) {
+      const del = u.pathname === '/api/delete';
+      readJson(req).then(
+        async (body) => {
+          const b = body as { file?: unknown; text?: unknown };
+          if (typeof b.file !== 'string' || typeof b.text !== 'string') return json(400, { error: 'expected {"file": "<name>", "text": "<manifests>"}' });
+          const r = del ? await runner.delete(b.file, b.text) : await runner.apply(b.file, b.text);
+          json(r.ok ? 200 : 422, r);
+        },
+        (e: Error) => json(400, { error: e.message }),
+      );
+      return;
+    }
+    if (req.method !== 'GET') return json(405, { error: 'use GET, or POST /api/apply and /api/delete' });
     switch (u.pathname) {
       case '/api/status':
         return json(200, meshStatus(runner, url));
@@ -137,7 +176,7 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
         return;
       }
       default:
-        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics'] });
+        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics', 'POST /api/apply', 'POST /api/delete'] });
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { systemClock } from '../common/clock.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { formatDiagnostic, summarize } from '../config/format.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, resourceKeys } from '../config/load-config.js';
+import type { Overlay } from '../config/load-config.js';
 import { isBlocking } from '../config/types.js';
 import type { Diagnostic } from '../config/types.js';
 import { ControlPlane } from '../controlplane/control-plane.js';
@@ -21,6 +22,7 @@ import type { ProxyNode } from '../controlplane/model/proxy-node.js';
 import { DEFAULT_GATEWAY, offsetBelow1024, servicesFromConfig } from '../registry/config-services.js';
 import type { Registry } from '../registry/registry.js';
 import type { AddressBlock } from './address-block.js';
+import { AppliedConfig } from './applied-config.js';
 import { BUILTIN_IMAGE_NAMES, builtinImage } from './images.js';
 import { LocalPod } from './local-pod.js';
 import { gatewayPod, planPods } from './pod-plan.js';
@@ -62,6 +64,19 @@ export interface GatewayUrl {
   readonly hosts: readonly string[];
 }
 
+/** What an apply or delete did (the API answers with it). */
+export interface ChangeResult {
+  readonly ok: boolean;
+  readonly message: string;
+  /** Per resource `Kind/namespace/name`: created, configured, deleted, or not found. */
+  readonly changes: readonly { readonly key: string; readonly action: string }[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+function resourceKey(r: { kind: string; metadata: { name: string; namespace?: string } }): string {
+  return `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
+}
+
 /** How long old pods keep serving while their replacements start. */
 const REPLACE_GRACE_MS = 15_000;
 const PROBE_INTERVAL_MS = 500;
@@ -80,6 +95,8 @@ export class LocalRunner {
   private reloadTimer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** What `strait apply` / `strait delete` changed on top of the files. */
+  private readonly applied = new AppliedConfig();
   readonly startedAt = Date.now();
   configGeneration = 0;
   lastReload: { at: number; ok: boolean; message: string } | null = null;
@@ -111,8 +128,8 @@ export class LocalRunner {
   }
 
   /** Loads and validates the files; returns undefined (after reporting) when there are errors. */
-  private async load(): Promise<ConfigStore | undefined> {
-    const result = await loadConfig([...this.opts.paths]);
+  private async load(overlay: Overlay = this.applied.overlay): Promise<ConfigStore | undefined> {
+    const result = await loadConfig([...this.opts.paths], overlay);
     const diags = [...result.diagnostics, ...runnableChecks(result.store)];
     this.files = result.files;
     this.lastDiagnostics = diags;
@@ -340,6 +357,59 @@ export class LocalRunner {
     this.lastReload = { at: Date.now(), ok: true, message: `applied configuration generation ${this.configGeneration}` };
     this.opts.say(this.lastReload.message);
     return true;
+  }
+
+  /**
+   * `strait apply`: the file's resources replace the ones with the same kind, namespace and name
+   * (kubectl apply). All or nothing: with a blocking error nothing changes and the diagnostics
+   * say why. Serialized with file reloads.
+   */
+  apply(file: string, text: string): Promise<ChangeResult> {
+    return this.serialized(async () => {
+      const keys = resourceKeys(text, file);
+      if (keys.length === 0) return { ok: false, message: `${file} holds no resource with a kind and a name`, changes: [], diagnostics: [] };
+      const existed = new Set((this.store?.all() ?? []).map(resourceKey));
+      const result = await this.change(this.applied.withApplied(file, text, keys), `applied ${file}`);
+      return { ...result, changes: result.ok ? keys.map((key) => ({ key, action: existed.has(key) ? 'configured' : 'created' })) : [] };
+    });
+  }
+
+  /** `strait delete`: the file's resources go away, whichever file or apply defined them. */
+  delete(file: string, text: string): Promise<ChangeResult> {
+    return this.serialized(async () => {
+      const keys = resourceKeys(text, file);
+      const existed = new Set((this.store?.all() ?? []).map(resourceKey));
+      const result = await this.change(this.applied.withDeleted(keys), `deleted the resources of ${file}`);
+      return { ...result, changes: result.ok ? keys.map((key) => ({ key, action: existed.has(key) ? 'deleted' : 'not found' })) : [] };
+    });
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.reloading.then(fn);
+    this.reloading = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Loads with `overlay`; applies it when nothing blocks, like a reload. */
+  private async change(overlay: Overlay, what: string): Promise<Omit<ChangeResult, 'changes'>> {
+    if (this.stopped) return { ok: false, message: 'strait up is stopping', diagnostics: [] };
+    const next = await this.load(overlay);
+    if (!next) {
+      this.lastReload = { at: Date.now(), ok: false, message: `${what}: rejected, the configuration would have errors; the last good configuration keeps serving` };
+      this.opts.say(this.lastReload.message);
+      return { ok: false, message: this.lastReload.message, diagnostics: this.lastDiagnostics };
+    }
+    this.applied.commit(overlay);
+    this.store = next;
+    this.configGeneration++;
+    this.reconcile();
+    this.cp.update({ store: next, registry: this.registry() });
+    this.lastReload = { at: Date.now(), ok: true, message: `${what}: configuration generation ${this.configGeneration}` };
+    this.opts.say(this.lastReload.message);
+    return { ok: true, message: this.lastReload.message, diagnostics: this.lastDiagnostics };
   }
 
   async stop(): Promise<void> {
