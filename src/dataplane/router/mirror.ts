@@ -8,7 +8,7 @@ import type { DownstreamRequest, ProxyContext } from '../http/connection-manager
 import type { HeaderMap } from '../http/headers.js';
 import type { RequestBody } from './request-body.js';
 import type { MirrorTarget } from './route-entry.js';
-import { sendUpstream } from './upstream-request.js';
+import { admitRequest, sendUpstream } from './upstream-request.js';
 
 const MIRROR_TIMEOUT_MS = 15_000;
 
@@ -29,12 +29,12 @@ export function sendMirrors(d: DownstreamRequest, mirrors: readonly MirrorTarget
     const send = (payload: Buffer[] | null) => {
       // The shadow goes through the cluster's circuit breaker like any request; over the
       // limit it is simply not sent.
-      const admission = cluster.tryStartRequest();
-      if (!admission.ok) return;
+      const release = admitRequest(cluster, host);
+      if (!release) return;
       let timer: Timer | null = null;
       const done = () => {
         timer?.cancel();
-        admission.release();
+        release();
       };
       const up = sendUpstream(cluster, host, { method: d.method, path: d.fullPath, headers, hasBody: payload !== null }, {
         connected: () => undefined,

@@ -19,7 +19,7 @@ import type { CompiledMutations } from './header-mutation.js';
 import type { RequestBody } from './request-body.js';
 import { backoffMs, grpcStatusOf, retriableFailure, retriableResponse } from './retry-policy.js';
 import type { AttemptFailure, CompiledRetryPolicy } from './retry-policy.js';
-import { sendUpstream } from './upstream-request.js';
+import { admitRequest, overflowReply, sendUpstream } from './upstream-request.js';
 import type { UpstreamHead, UpstreamRequest } from './upstream-request.js';
 
 const DNS_ERRORS = new Set(['ENOTFOUND', 'EAI_AGAIN']);
@@ -93,23 +93,12 @@ export class UpstreamExchange {
     }
     this.lb.exclude?.add(host);
     d.info.upstreamHost = host.key;
-    const admission = cluster.tryStartRequest();
-    if (!admission.ok) {
+    const release = admitRequest(cluster, host);
+    if (!release) {
       this.releaseRetry();
-      this.fail(localReply(503, 'UO', 'upstream_reset_before_response_started{overflow}', `cluster "${cluster.name}" is at its max_requests circuit-breaker limit`));
+      this.fail(overflowReply(cluster));
       return;
     }
-    cluster.stats.rqTotal.value++;
-    cluster.stats.rqActive.value++;
-    host.activeRequests++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      cluster.stats.rqActive.value--;
-      host.activeRequests--;
-      admission.release();
-    };
     if (this.o.includeAttemptCount) d.headers['x-envoy-attempt-count'] = String(this.attempts);
 
     let attempt: Attempt | null = null;

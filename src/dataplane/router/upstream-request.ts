@@ -10,6 +10,8 @@ import http2 from 'node:http2';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { HeaderMap } from '../http/headers.js';
+import { localReply } from '../http/local-reply.js';
+import type { LocalReply } from '../http/local-reply.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import type { BodySink } from './request-body.js';
@@ -48,6 +50,32 @@ export interface UpstreamCall {
   /** Forwardable request headers, `host` holding the authority. */
   readonly headers: HeaderMap;
   readonly hasBody: boolean;
+}
+
+/** The local reply for a request the circuit breaker refuses (Envoy: UO, overflow). */
+export function overflowReply(cluster: Cluster): LocalReply {
+  return localReply(503, 'UO', 'upstream_reset_before_response_started{overflow}', `cluster "${cluster.name}" is at its max_requests circuit-breaker limit`);
+}
+
+/**
+ * Admits one request to `host` past the cluster's circuit breaker and counts it as active (the
+ * cluster's gauges, and the host's count LEAST_REQUEST reads). Returns its idempotent release,
+ * or null when the breaker refuses (answer with overflowReply).
+ */
+export function admitRequest(cluster: Cluster, host: Host): (() => void) | null {
+  const admission = cluster.tryStartRequest();
+  if (!admission.ok) return null;
+  cluster.stats.rqTotal.value++;
+  cluster.stats.rqActive.value++;
+  host.activeRequests++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    cluster.stats.rqActive.value--;
+    host.activeRequests--;
+    admission.release();
+  };
 }
 
 export function sendUpstream(cluster: Cluster, host: Host, call: UpstreamCall, ev: UpstreamEvents): UpstreamRequest {

@@ -10,6 +10,7 @@ import { forwardableResponseHeaders } from '../http/headers.js';
 import { localReply } from '../http/local-reply.js';
 import type { LocalReply } from '../http/local-reply.js';
 import type { Cluster } from '../upstream/cluster.js';
+import { admitRequest, overflowReply } from './upstream-request.js';
 
 type Reply = (r: LocalReply) => void;
 
@@ -21,23 +22,12 @@ export function proxyUpgrade(d: DownstreamRequest, cluster: Cluster, ctx: ProxyC
     reply(localReply(503, 'UH', 'no_healthy_upstream', `cluster "${cluster.name}" has no healthy endpoints`));
     return;
   }
-  const admission = cluster.tryStartRequest();
-  if (!admission.ok) {
-    reply(localReply(503, 'UO', 'upstream_reset_before_response_started{overflow}', `cluster "${cluster.name}" is at its max_requests circuit-breaker limit`));
+  const release = admitRequest(cluster, host);
+  if (!release) {
+    reply(overflowReply(cluster));
     return;
   }
   d.info.upstreamHost = host.key;
-  cluster.stats.rqTotal.value++;
-  cluster.stats.rqActive.value++;
-  host.activeRequests++;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    cluster.stats.rqActive.value--;
-    host.activeRequests--;
-    admission.release();
-  };
 
   // A connection of its own (it never returns to a pool once upgraded).
   const localAddress = cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined;
