@@ -10,21 +10,20 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { systemClock } from '../../src/common/clock.js';
-import { seededRandom } from '../../src/common/random.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { HCM_TYPE, ROUTER_TYPE, TCP_PROXY_TYPE } from '../../src/xds/resources.js';
-import type { Cluster, FilterChain } from '../../src/xds/resources.js';
+import { TCP_PROXY_TYPE } from '../../src/xds/resources.js';
+import type { FilterChain } from '../../src/xds/resources.js';
 import { haveOpenssl, makeCert } from '../helpers/certs.js';
 import type { TestCert } from '../helpers/certs.js';
 import { startUpstream } from '../helpers/http.js';
 import type { TestUpstream } from '../helpers/http.js';
+import { httpChain, loopbackListener, startStaticProxy, staticCluster } from '../helpers/proxy.js';
+import type { RunningProxy } from '../helpers/proxy.js';
 
 const skip = haveOpenssl() ? false : 'openssl is not installed (scripts/install-test-deps.sh)';
 const servers: net.Server[] = [];
 let web: TestUpstream;
 let cert: TestCert;
-let proxy: Proxy;
+let proxy: RunningProxy;
 let port: number;
 
 async function listen(server: net.Server): Promise<number> {
@@ -35,13 +34,6 @@ async function listen(server: net.Server): Promise<number> {
 
 /** A line echo server that prefixes what it echoes (like Istio's tcp-echo). */
 const echo = (prefix: string) => net.createServer((s) => s.on('data', (c: Buffer) => s.write(`${prefix} ${c.toString()}`)));
-
-const cluster = (name: string, p: number): Cluster => ({
-  name,
-  type: 'STATIC',
-  connectTimeout: '1s',
-  loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: p } } } }] }] },
-});
 
 const tcpChain = (name: string, match: FilterChain['filterChainMatch'], target: string): FilterChain => ({
   name,
@@ -60,48 +52,20 @@ before(async () => {
     }),
   );
   web = await startUpstream();
-  proxy = new Proxy({
-    bootstrap: {
-      node: { id: 'connect-tunnel' },
-      staticResources: {
-        listeners: [
-          {
-            name: 'virtualOutbound',
-            address: { socketAddress: { address: '127.0.0.1', portValue: 0 } },
-            filterChains: [
-              {
-                name: 'http',
-                filterChainMatch: { transportProtocol: 'raw_buffer' },
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typedConfig: {
-                      '@type': HCM_TYPE,
-                      statPrefix: 'outbound',
-                      upgradeConfigs: [{ upgradeType: 'CONNECT' }],
-                      routeConfig: { name: 'r', virtualHosts: [{ name: 'web', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'web', timeout: '0s' } }] }] },
-                      httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': ROUTER_TYPE } }],
-                    },
-                  },
-                ],
-              },
-              tcpChain('tcp-one', { transportProtocol: 'raw_buffer', destinationPort: 9000, serverNames: ['echo-one', 'echo-one.default'] }, 'one'),
-              tcpChain('tcp-two', { transportProtocol: 'raw_buffer', destinationPort: 9000, serverNames: ['echo-two'] }, 'two'),
-              tcpChain('tls-secure', { transportProtocol: 'tls', destinationPort: 443, serverNames: ['secure.example'] }, 'secure'),
-            ],
-          },
-        ],
-        clusters: [cluster('one', a), cluster('two', b), cluster('secure', secure), cluster('web', web.port)],
-      },
-    },
-    addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
-    accessLogTarget: 'off',
-    clock: systemClock,
-    random: seededRandom(2),
-    log: () => undefined,
-  });
-  await proxy.start();
-  port = proxy.listeners.list()[0]!.port;
+  const webRoutes = [{ match: { prefix: '/' }, route: { cluster: 'web', timeout: '0s' } }];
+  proxy = await startStaticProxy(
+    [
+      loopbackListener('virtualOutbound', [
+        httpChain('outbound', webRoutes, { upgradeConfigs: [{ upgradeType: 'CONNECT' }] }, { name: 'http', filterChainMatch: { transportProtocol: 'raw_buffer' } }),
+        tcpChain('tcp-one', { transportProtocol: 'raw_buffer', destinationPort: 9000, serverNames: ['echo-one', 'echo-one.default'] }, 'one'),
+        tcpChain('tcp-two', { transportProtocol: 'raw_buffer', destinationPort: 9000, serverNames: ['echo-two'] }, 'two'),
+        tcpChain('tls-secure', { transportProtocol: 'tls', destinationPort: 443, serverNames: ['secure.example'] }, 'secure'),
+      ]),
+    ],
+    [staticCluster('one', a), staticCluster('two', b), staticCluster('secure', secure), staticCluster('web', web.port)],
+    2,
+  );
+  port = proxy.port();
 });
 
 after(async () => {

@@ -7,11 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { systemClock } from '../../src/common/clock.js';
-import { seededRandom } from '../../src/common/random.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { HCM_TYPE, ROUTER_TYPE } from '../../src/xds/resources.js';
 import type { Cluster, Route } from '../../src/xds/resources.js';
+import { httpChain, loopbackListener, startStaticProxy, staticCluster } from '../helpers/proxy.js';
+import type { RunningProxy } from '../helpers/proxy.js';
 import { request, startUpstream } from '../helpers/http.js';
 import type { TestUpstream } from '../helpers/http.js';
 
@@ -21,13 +19,8 @@ let good: TestUpstream;
 let held: TestUpstream;
 const waiting: http.ServerResponse[] = [];
 const heldCount = () => waiting.length;
-let proxy: Proxy;
+let proxy: RunningProxy;
 let base: string;
-
-const endpoints = (name: string, ports: number[]) => ({
-  clusterName: name,
-  endpoints: [{ lbEndpoints: ports.map((p) => ({ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: p } } } })) }],
-});
 
 before(async () => {
   for (let i = 0; i < 3; i++) {
@@ -46,65 +39,21 @@ before(async () => {
   held = await startUpstream((_r, res) => waiting.push(res));
 
   const clusters: Cluster[] = [
-    { name: 'ring', type: 'STATIC', connectTimeout: '1s', lbPolicy: 'RING_HASH', ringHashLbConfig: { minimumRingSize: 1024 }, loadAssignment: endpoints('ring', hosts.map((h) => h.port)) },
-    {
-      // TASK-06's rule: maxConnections 1, http1MaxPendingRequests 1, maxRequestsPerConnection 1.
-      name: 'limited',
-      type: 'STATIC',
-      connectTimeout: '1s',
-      circuitBreakers: { thresholds: [{ maxConnections: 1, maxPendingRequests: 1, maxRequests: 4294967295, maxRetries: 4294967295 }] },
-      loadAssignment: endpoints('limited', [held.port]),
-    },
-    {
-      name: 'ejecting',
-      type: 'STATIC',
-      connectTimeout: '1s',
+    staticCluster('ring', hosts.map((h) => h.port), { lbPolicy: 'RING_HASH', ringHashLbConfig: { minimumRingSize: 1024 } }),
+    // TASK-06's rule: maxConnections 1, http1MaxPendingRequests 1, maxRequestsPerConnection 1.
+    staticCluster('limited', held.port, { circuitBreakers: { thresholds: [{ maxConnections: 1, maxPendingRequests: 1, maxRequests: 4294967295, maxRetries: 4294967295 }] } }),
+    staticCluster('ejecting', [bad.port, good.port], {
       lbPolicy: 'ROUND_ROBIN',
       outlierDetection: { consecutive5xx: 1, enforcingConsecutive5xx: 100, interval: '1s', baseEjectionTime: '180s', maxEjectionPercent: 100, enforcingSuccessRate: 0 },
-      loadAssignment: endpoints('ejecting', [bad.port, good.port]),
-    },
+    }),
   ];
   const routes: Route[] = [
     { name: 'ring', match: { prefix: '/ring' }, route: { cluster: 'ring', timeout: '0s', hashPolicy: [{ header: { headerName: 'x-user' } }] } },
     { name: 'limited', match: { prefix: '/limited' }, route: { cluster: 'limited', timeout: '0s' } },
     { name: 'ejecting', match: { prefix: '/eject' }, route: { cluster: 'ejecting', timeout: '0s' } },
   ];
-  proxy = new Proxy({
-    bootstrap: {
-      node: { id: 'destination-policy' },
-      staticResources: {
-        listeners: [
-          {
-            name: 'edge',
-            address: { socketAddress: { address: '127.0.0.1', portValue: 0 } },
-            filterChains: [
-              {
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typedConfig: {
-                      '@type': HCM_TYPE,
-                      statPrefix: 'edge',
-                      routeConfig: { name: 'r', virtualHosts: [{ name: 'all', domains: ['*'], routes }] },
-                      httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': ROUTER_TYPE } }],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-        clusters,
-      },
-    },
-    addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
-    accessLogTarget: 'off',
-    clock: systemClock,
-    random: seededRandom(17),
-    log: () => undefined,
-  });
-  await proxy.start();
-  base = `http://127.0.0.1:${proxy.listeners.list()[0]!.port}`;
+  proxy = await startStaticProxy([loopbackListener('edge', [httpChain('edge', routes)])], clusters, 17);
+  base = proxy.base;
 });
 
 after(async () => {

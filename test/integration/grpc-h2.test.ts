@@ -7,14 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '../../src/common/clock.js';
-import { seededRandom } from '../../src/common/random.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { HCM_TYPE, ROUTER_TYPE } from '../../src/xds/resources.js';
 import type { Route } from '../../src/xds/resources.js';
+import { httpChain, loopbackListener, startStaticProxy, staticCluster } from '../helpers/proxy.js';
+import type { RunningProxy } from '../helpers/proxy.js';
 
 let upstream: http2.Http2Server;
-let proxy: Proxy;
+let proxy: RunningProxy;
 let base: string;
 const calls = new Map<string, number>();
 
@@ -53,50 +51,8 @@ before(async () => {
     { name: 'nowhere', match: { prefix: '/missing.Service/' }, route: { cluster: 'not-configured', timeout: '0s' } },
     { name: 'grpc', match: { prefix: '/' }, route: { cluster: 'grpc', timeout: '0s' } },
   ];
-  proxy = new Proxy({
-    bootstrap: {
-      node: { id: 'grpc-h2' },
-      staticResources: {
-        listeners: [
-          {
-            name: 'edge',
-            address: { socketAddress: { address: '127.0.0.1', portValue: 0 } },
-            filterChains: [
-              {
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typedConfig: {
-                      '@type': HCM_TYPE,
-                      statPrefix: 'edge',
-                      routeConfig: { name: 'r', virtualHosts: [{ name: 'all', domains: ['*'], routes }] },
-                      httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': ROUTER_TYPE } }],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-        clusters: [
-          {
-            name: 'grpc',
-            type: 'STATIC',
-            connectTimeout: '1s',
-            http2ProtocolOptions: {},
-            loadAssignment: { clusterName: 'grpc', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } }] }] },
-          },
-        ],
-      },
-    },
-    addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
-    accessLogTarget: 'off',
-    clock: systemClock,
-    random: seededRandom(5),
-    log: () => undefined,
-  });
-  await proxy.start();
-  base = `http://127.0.0.1:${proxy.listeners.list()[0]!.port}`;
+  proxy = await startStaticProxy([loopbackListener('edge', [httpChain('edge', routes)])], [staticCluster('grpc', port, { http2ProtocolOptions: {} })], 5);
+  base = proxy.base;
 });
 
 after(async () => {

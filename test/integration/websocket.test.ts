@@ -10,15 +10,14 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '../../src/common/clock.js';
-import { seededRandom } from '../../src/common/random.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
 import { MemorySink } from '../../src/telemetry/access-log/sink.js';
-import { FILE_ACCESS_LOG_TYPE, HCM_TYPE, ROUTER_TYPE } from '../../src/xds/resources.js';
+import { FILE_ACCESS_LOG_TYPE } from '../../src/xds/resources.js';
+import { httpChain, loopbackListener, startStaticProxy, staticCluster } from '../helpers/proxy.js';
+import type { RunningProxy } from '../helpers/proxy.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 let upstream: http.Server;
-let proxy: Proxy;
+let proxy: RunningProxy;
 let port: number;
 const sink = new MemorySink();
 const seen: http.IncomingHttpHeaders[] = [];
@@ -41,52 +40,11 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upPort = (upstream.address() as AddressInfo).port;
-  proxy = new Proxy({
-    bootstrap: {
-      node: { id: 'websocket' },
-      staticResources: {
-        listeners: [
-          {
-            name: 'edge',
-            address: { socketAddress: { address: '127.0.0.1', portValue: 0 } },
-            filterChains: [
-              {
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typedConfig: {
-                      '@type': HCM_TYPE,
-                      statPrefix: 'edge',
-                      upgradeConfigs: [{ upgradeType: 'websocket' }],
-                      routeConfig: { name: 'r', virtualHosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'ws', timeout: '0s' } }] }] },
-                      httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': ROUTER_TYPE } }],
-                      accessLog: [{ name: 'envoy.access_loggers.file', typedConfig: { '@type': FILE_ACCESS_LOG_TYPE, path: '/dev/stdout' } }],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-        clusters: [
-          {
-            name: 'ws',
-            type: 'STATIC',
-            connectTimeout: '1s',
-            loadAssignment: { clusterName: 'ws', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: upPort } } } }] }] },
-          },
-        ],
-      },
-    },
-    addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
-    accessLogTarget: 'off',
-    clock: systemClock,
-    random: seededRandom(3),
-    log: () => undefined,
-  });
-  await proxy.start();
-  for (const l of proxy.listeners.list()) for (const a of l.manager!.config.accessLogs) a.sink = sink;
-  port = proxy.listeners.list()[0]!.port;
+  const routes = [{ match: { prefix: '/' }, route: { cluster: 'ws', timeout: '0s' } }];
+  const accessLog = [{ name: 'envoy.access_loggers.file', typedConfig: { '@type': FILE_ACCESS_LOG_TYPE, path: '/dev/stdout' } }];
+  proxy = await startStaticProxy([loopbackListener('edge', [httpChain('edge', routes, { upgradeConfigs: [{ upgradeType: 'websocket' }], accessLog })])], [staticCluster('ws', upPort)], 3);
+  for (const l of proxy.proxy.listeners.list()) for (const a of l.manager!.config.accessLogs) a.sink = sink;
+  port = proxy.port();
 });
 
 after(async () => {
