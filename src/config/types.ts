@@ -616,6 +616,8 @@ export interface TrafficPolicy {
   readonly connectionPool?: ConnectionPoolSettings;
   readonly outlierDetection?: OutlierDetection;
   readonly tls?: ClientTLSSettings;
+  /** Envoy's circuit-breaker retry budget; when set, it replaces maxRetries. */
+  readonly retryBudget?: { readonly percent?: Percent; readonly minRetryConcurrency?: number };
   /** Default []. */
   readonly portLevelSettings: readonly PortTrafficPolicy[];
 }

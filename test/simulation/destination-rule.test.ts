@@ -395,6 +395,16 @@ run([
     want: { circuitBreakers: { thresholds: [{ maxConnections: 1, maxPendingRequests: 1, maxRequests: MAX, maxRetries: MAX }] }, commonHttpProtocolOptions: { maxRequestsPerConnection: 1 } },
   },
   {
+    name: 'retryBudget becomes the breaker\'s retry budget (defaults 20% and 3), on the wire too',
+    config: rule('httpbin', `
+host: httpbin
+trafficPolicy:
+  retryBudget: { percent: { value: 25 } }
+`),
+    cluster: name(8000, '', HTTPBIN),
+    want: { circuitBreakers: { thresholds: [{ maxConnections: MAX, maxPendingRequests: MAX, maxRequests: MAX, maxRetries: MAX, retryBudget: { budgetPercent: { value: 25 }, minRetryConcurrency: 3 } }] } },
+  },
+  {
     name: 'TASK-06: outlier detection as Istio converts it (5xx enforced, success rate off, no panic threshold)',
     config: CIRCUIT_BREAKING,
     cluster: name(8000, '', HTTPBIN),

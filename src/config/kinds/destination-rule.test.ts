@@ -115,7 +115,10 @@ test('DestinationRule: port-level settings, unsupported traffic-policy parts, em
   assert.deepEqual(policy({ portLevelSettings: [{ port: { number: 80 } }] }), ['error:missing-field']);
   assert.deepEqual(policy({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: 'SIMPLE' } }, { port: { number: 80 }, tls: { mode: 'SIMPLE' } }] }), ['error:duplicate-value']);
   assert.deepEqual(policy({}), ['error:missing-field']);
-  assert.deepEqual(policy({ tunnel: { targetHost: 'a', targetPort: 80 }, retryBudget: { percent: { value: 20 } } }), ['warning:unsupported-field', 'warning:unsupported-field']);
+  assert.deepEqual(policy({ tunnel: { targetHost: 'a', targetPort: 80 } }), ['warning:unsupported-field']);
+  // retryBudget is implemented; only its interval (Envoy has none) is warned.
+  assert.deepEqual(policy({ retryBudget: { percent: { value: 20 }, minRetryConcurrency: 2 } }), []);
+  assert.deepEqual(policy({ retryBudget: { budgetInterval: '10s' } }), ['warning:unsupported-field']);
   assert.deepEqual(policy({ tunnel: { targetHost: 'a', targetPort: 80 }, proxyProtocol: { version: 'V2' } }), ['warning:unsupported-field', 'warning:unsupported-field', 'error:conflict']);
   assert.deepEqual(codes({ workloadSelector: { matchLabels: { app: 'a' } }, exportTo: ['*'] }), ['error:conflict']);
   assert.deepEqual(codes({ workloadSelector: { matchLabels: { app: 'a*' } } }), ['error:invalid-value']);

@@ -5,7 +5,7 @@
 // loadBalancer (simple, consistentHash), connectionPool (tcp, http), outlierDetection, tls and
 // portLevelSettings. Valid but not implemented (warned): localityLbSetting, zoneAwareLbSetting,
 // warmup/warmupDurationSecs, http2KeepAlive, outlierDetectionHttpErrorCodes, tunnel,
-// proxyProtocol, retryBudget, and the certificate file paths of tls (Strait reads Secrets).
+// proxyProtocol, and the certificate file paths of tls (Strait reads Secrets).
 //
 // Istio's defaults are written in the type comments (types.ts) rather than applied, except where
 // the API defines the value (enum zero values, booleans), so the generators can tell "not set"
@@ -356,7 +356,14 @@ export const trafficPolicySchema = mapped(
       ),
       tunnel: unsupported(obj({ protocol: field(enumOf(['CONNECT', 'POST'])), targetHost: required(str()), targetPort: required(int({ min: 1, max: 65535 })) }), 'tunnelling is not implemented'),
       proxyProtocol: unsupported(obj({ version: field(enumOf(['V1', 'V2'])) }), 'the PROXY protocol is not implemented'),
-      retryBudget: unsupported(obj({ percent: field(percentSchema), minRetryConcurrency: field(int({ min: 0 })), budgetInterval: field(durationSchema()) }), 'retry budgets are not implemented'),
+      retryBudget: field(
+        obj({
+          percent: field(percentSchema, 'default 20: retries may add this share of the active requests'),
+          minRetryConcurrency: field(int({ min: 0 }), 'default 3'),
+          budgetInterval: unsupported(durationSchema(), "Envoy's retry budget has no interval; the budget is over the requests active now"),
+        }),
+        'caps concurrent retries at a share of active requests (instead of maxRetries)',
+      ),
     },
     {
       refine(tp, r) {
@@ -370,6 +377,7 @@ export const trafficPolicySchema = mapped(
     ...(tp.connectionPool !== undefined ? { connectionPool: tp.connectionPool } : {}),
     ...(tp.outlierDetection !== undefined ? { outlierDetection: tp.outlierDetection } : {}),
     ...(tp.tls !== undefined ? { tls: tp.tls } : {}),
+    ...(tp.retryBudget !== undefined ? { retryBudget: { ...(tp.retryBudget.percent !== undefined ? { percent: tp.retryBudget.percent } : {}), ...(tp.retryBudget.minRetryConcurrency !== undefined ? { minRetryConcurrency: tp.retryBudget.minRetryConcurrency } : {}) } } : {}),
     portLevelSettings: tp.portLevelSettings ?? [],
   }),
 );

@@ -47,6 +47,8 @@ export function applyConnectionPool(c: Cluster, policy: EffectivePolicy, mesh: I
   if (http?.http1MaxPendingRequests) t.maxPendingRequests = http.http1MaxPendingRequests;
   if (http?.maxRetries) t.maxRetries = http.maxRetries;
   if (tcp?.maxConnections) t.maxConnections = tcp.maxConnections;
+  const budget = policy.retryBudget;
+  if (budget) t.retryBudget = { budgetPercent: { value: budget.percent?.value ?? 20 }, minRetryConcurrency: budget.minRetryConcurrency ?? 3 };
   c.connectTimeout = protoDuration((tcp?.connectTimeout ?? mesh.connectTimeout).ms);
   c.circuitBreakers = { thresholds: [t] };
 

@@ -35,6 +35,7 @@ export interface EffectivePolicy {
   readonly connectionPool?: ConnectionPoolSettings;
   readonly outlierDetection?: OutlierDetection;
   readonly tls?: ClientTLSSettings;
+  readonly retryBudget?: TrafficPolicy['retryBudget'];
 }
 
 /** A duration in milliseconds as proto3 JSON (`10s`, `0.25s`), written as the xDS codec writes it. */
@@ -87,6 +88,7 @@ function pickFields(p: EffectivePolicy): EffectivePolicy {
     ...(p.connectionPool ? { connectionPool: p.connectionPool } : {}),
     ...(p.outlierDetection ? { outlierDetection: p.outlierDetection } : {}),
     ...(p.tls ? { tls: p.tls } : {}),
+    ...(p.retryBudget ? { retryBudget: p.retryBudget } : {}),
   };
 }
 
@@ -97,6 +99,7 @@ function overlay(base: EffectivePolicy, over: EffectivePolicy): EffectivePolicy 
     ...((over.connectionPool ?? base.connectionPool) ? { connectionPool: over.connectionPool ?? base.connectionPool } : {}),
     ...((over.outlierDetection ?? base.outlierDetection) ? { outlierDetection: over.outlierDetection ?? base.outlierDetection } : {}),
     ...((over.tls ?? base.tls) ? { tls: over.tls ?? base.tls } : {}),
+    ...((over.retryBudget ?? base.retryBudget) ? { retryBudget: over.retryBudget ?? base.retryBudget } : {}),
   };
 }
 
