@@ -160,3 +160,37 @@ test('VS-25 a mesh tcp route splits the connections a workload tunnels to a TCP 
     ],
   );
 });
+
+test('VS-26 a mesh tls route by SNI splits HTTPS egress to a ServiceEntry host', () => {
+  const vs = yaml`
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: ServiceEntry
+    metadata: { name: google-alt, namespace: default }
+    spec:
+      hosts: [alt.google.com]
+      ports: [{ number: 443, name: tls, protocol: TLS }]
+      resolution: DNS
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: { name: google, namespace: default }
+    spec:
+      hosts: [www.google.com]
+      tls:
+      - match: [{ port: 443, sniHosts: [www.google.com] }]
+        route:
+        - { destination: { host: www.google.com, port: { number: 443 } }, weight: 90 }
+        - { destination: { host: alt.google.com, port: { number: 443 } }, weight: 10 }
+  `;
+  const l = sidecar(ENTRIES + vs).listeners.find((x) => x.name === 'virtualOutbound')!;
+  const chain = l.filterChains.find((c) => c.name === 'outbound_tls_443_www.google.com')!;
+  const tcp = chain.filters[0]!.typedConfig as unknown as TcpProxy;
+  assert.deepEqual(
+    tcp.weightedClusters?.clusters.map((c) => [c.name, c.weight]),
+    [
+      ['outbound|443||www.google.com', 90],
+      ['outbound|443||alt.google.com', 10],
+    ],
+  );
+});

@@ -52,13 +52,26 @@ export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): InboundP
 function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boolean): FilterChain[] {
   const chains: FilterChain[] = [];
   const services = byHostname(servicesForProxy(snapshot, proxy));
+  const vsByHost = meshVirtualServiceByHost(snapshot, proxy);
   for (const s of services) {
     for (const sp of s.ports) {
       if (sp.protocol !== 'HTTPS' && sp.protocol !== 'TLS') continue;
+      // A mesh VirtualService `tls` rule for this SNI and port may send it elsewhere (VS-26).
+      const vs = vsByHost.get(s.hostname);
+      const rule = vs?.spec.tls.find((r) =>
+        r.match.some(
+          (m) =>
+            (m.port === undefined || m.port === sp.port) &&
+            m.sniHosts.some((h) => h === s.hostname || (h.startsWith('*.') && s.hostname.endsWith(h.slice(1)))) &&
+            (!m.gateways?.length || m.gateways.includes('mesh')) &&
+            (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => proxy.labels[k] === v)),
+        ),
+      );
+      const targets = vs && rule ? tcpTargets(snapshot, vs, rule.route, sp.port) : [{ name: outboundClusterName(sp.port, '', s.hostname), weight: 1 }];
       chains.push({
         name: `outbound_tls_${sp.port}_${s.hostname}`,
         filterChainMatch: { transportProtocol: 'tls', destinationPort: sp.port, serverNames: [s.hostname] },
-        filters: [tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, [{ name: outboundClusterName(sp.port, '', s.hostname), weight: 1 }])],
+        filters: [tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
       });
     }
   }
