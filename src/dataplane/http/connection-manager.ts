@@ -15,6 +15,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { forwardableHeaders, countHeader, firstHeader } from './headers.js';
 import type { HeaderMap } from './headers.js';
 import type { HcmConfig } from './hcm-config.js';
+import { peerCertificateOf } from '../tls/peer-certificate.js';
 import { grpcLocalReply, isGrpcRequest } from './grpc.js';
 import { localReply, localReplyHead, writeLocalReply } from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
@@ -112,7 +113,10 @@ export class HttpConnectionManager {
     const h2 = req.httpVersionMajor === 2;
     info.protocol = h2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`;
     const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
-    if (encrypted) info.requestedServerName = (socket as Socket & { servername?: string | false }).servername || '';
+    if (encrypted) {
+      info.requestedServerName = (socket as Socket & { servername?: string | false }).servername || '';
+      info.peerCertificate = peerCertificateOf(socket);
+    }
 
     const raw = req.rawHeaders;
     const target = req.url ?? '/';

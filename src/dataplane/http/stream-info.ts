@@ -36,6 +36,23 @@ export interface StreamInfo {
   downstreamRemoteAddress: string;
   requestedServerName: string;
   routeName: string;
+  /** The downstream's TLS client certificate (mutual TLS), or null: source identity for RBAC and XFCC. */
+  peerCertificate: PeerCertificate | null;
+  /** What filters tell later filters and the access log, by filter name (Envoy's dynamic metadata). */
+  dynamicMetadata: Record<string, Record<string, unknown>>;
+}
+
+/** The parts of a peer certificate the proxy uses, read once per connection. */
+export interface PeerCertificate {
+  /** URI SANs, e.g. `spiffe://cluster.local/ns/default/sa/sleep` (the peer's principal is the first, without `spiffe://`). */
+  readonly uriSans: readonly string[];
+  readonly dnsSans: readonly string[];
+  /** Subject as Envoy prints it (`CN=...,O=...`). */
+  readonly subject: string;
+  /** Hex SHA-256 of the DER certificate (XFCC `Hash`). */
+  readonly sha256: string;
+  /** PEM, URL-encoded as XFCC `Cert` wants it, computed on demand. */
+  readonly pem: () => string;
 }
 
 export function newStreamInfo(startTime: number, startMono: number): StreamInfo {
@@ -65,5 +82,7 @@ export function newStreamInfo(startTime: number, startMono: number): StreamInfo 
     downstreamRemoteAddress: '',
     requestedServerName: '',
     routeName: '',
+    peerCertificate: null,
+    dynamicMetadata: {},
   };
 }

@@ -1,0 +1,40 @@
+// The downstream's TLS client certificate, as the HTTP and TCP paths need it (source principal
+// for authorization, X-Forwarded-Client-Cert): parsed once per connection and cached on the
+// socket, since every request of a kept-alive connection has the same peer.
+
+import { X509Certificate } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate } from '../http/stream-info.js';
+
+const cache = new WeakMap<object, PeerCertificate | null>();
+
+/** The verified peer certificate of a TLS socket; null for plaintext or no certificate. */
+export function peerCertificateOf(socket: Socket | TLSSocket): PeerCertificate | null {
+  const tls = socket as TLSSocket;
+  if (typeof tls.getPeerX509Certificate !== 'function' || !tls.encrypted) return null;
+  const hit = cache.get(socket);
+  if (hit !== undefined) return hit;
+  let pc: PeerCertificate | null = null;
+  // Only a certificate the TLS layer verified is an identity (OPTIONAL_MUTUAL may pass none).
+  const x = tls.authorized ? tls.getPeerX509Certificate() : undefined;
+  if (x) pc = fromX509(x);
+  cache.set(socket, pc);
+  return pc;
+}
+
+export function fromX509(x: X509Certificate): PeerCertificate {
+  const uriSans: string[] = [];
+  const dnsSans: string[] = [];
+  // subjectAltName: "DNS:a.example, URI:spiffe://td/ns/x/sa/y"
+  for (const part of (x.subjectAltName ?? '').split(/,\s*/)) {
+    if (part.startsWith('URI:')) uriSans.push(part.slice(4));
+    else if (part.startsWith('DNS:')) dnsSans.push(part.slice(4));
+  }
+  const subject = x.subject
+    .split('\n')
+    .filter((l) => l)
+    .join(',');
+  const sha256 = x.fingerprint256.replace(/:/g, '').toLowerCase();
+  return { uriSans, dnsSans, subject, sha256, pem: () => encodeURIComponent(x.toString()) };
+}
