@@ -2,7 +2,7 @@
 // for authorization, X-Forwarded-Client-Cert): parsed once per connection and cached on the
 // socket, since every request of a kept-alive connection has the same peer.
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { PeerCertificate } from '../http/stream-info.js';
