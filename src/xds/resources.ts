@@ -389,6 +389,11 @@ export interface Cluster {
   circuitBreakers?: { thresholds: CircuitBreakerThresholds[] };
   outlierDetection?: OutlierDetection;
   transportSocket?: { name: string; typedConfig: UpstreamTlsContext };
+  /**
+   * Per-endpoint transport sockets (Istio's auto mTLS): the first entry whose `match` equals the
+   * endpoint's `envoy.transport_socket_match` metadata applies; no transportSocket = plaintext.
+   */
+  transportSocketMatches?: { name: string; match?: Record<string, string>; transportSocket?: { name: string; typedConfig: UpstreamTlsContext } }[];
   dnsLookupFamily?: 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
   dnsRefreshRate?: string;
   upstreamConnectionOptions?: { tcpKeepalive?: { keepaliveProbes?: number; keepaliveTime?: number; keepaliveInterval?: number } };

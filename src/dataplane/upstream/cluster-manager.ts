@@ -90,7 +90,7 @@ export class ClusterManager {
     for (const c of p.replaced) c.drain();
     for (const c of p.next.values()) c.start();
     const keep = new Set<string>();
-    for (const c of p.next.values()) if (c.tls?.contextKey) keep.add(c.tls.contextKey);
+    for (const c of p.next.values()) for (const t of c.tlsContexts()) if (t.contextKey) keep.add(t.contextKey);
     this.tlsCache.retainOnly(keep);
   }
 

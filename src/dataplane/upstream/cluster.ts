@@ -75,6 +75,8 @@ export class Cluster {
   readonly pool: Http1Pool;
   private readonly connector: Connector;
   readonly tls: UpstreamTls | null;
+  /** transportSocketMatches, compiled: the first whose match the host's metadata satisfies applies. */
+  private readonly socketMatches: readonly { readonly match: Readonly<Record<string, string>>; readonly tls: UpstreamTls | null }[];
   /** Name of the ClusterLoadAssignment feeding an EDS cluster. */
   readonly edsName: string | undefined;
   /**
@@ -109,7 +111,12 @@ export class Cluster {
     this.edsName = s.edsName;
     this.clock = opts.clock ?? systemClock;
     const secrets = opts.secrets ?? new Map<string, Secret>();
-    this.tls = compileUpstreamTls(this.name, resource.transportSocket, s.protocol === 'http2', secrets, opts.tlsCache ?? new SecureContextCache());
+    const tlsCache = opts.tlsCache ?? new SecureContextCache();
+    this.tls = compileUpstreamTls(this.name, resource.transportSocket, s.protocol === 'http2', secrets, tlsCache);
+    this.socketMatches = (resource.transportSocketMatches ?? []).map((m, i) => ({
+      match: m.match ?? {},
+      tls: compileUpstreamTls(`${this.name} transportSocketMatches[${m.name || i}]`, m.transportSocket, s.protocol === 'http2', secrets, tlsCache),
+    }));
     this.secretsDigest = secretsDigest(resource, secrets);
     this.sourceAddress = addresses.wildcard !== '0.0.0.0' && addresses.wildcard.startsWith('127.') ? addresses.wildcard : undefined;
     // Validate a STATIC or DNS cluster's endpoints now: applying them later must not fail.
@@ -167,10 +174,24 @@ export class Cluster {
 
   setHosts(hosts: readonly Host[]): void {
     this.hostList = reuseHosts(this.hostList, hosts);
+    if (this.socketMatches.length > 0) this.connector.setHostTls(new Map(this.hostList.map((h) => [h.key, this.tlsForHost(h)])));
     this.outlier.setHosts(this.hostList);
     this.pool.retainHosts(this.hostList);
     this.h2pool?.retainHosts(this.hostList);
     this.rebuild();
+  }
+
+  /** Envoy's transport socket match: the first entry whose every key the endpoint's metadata has. */
+  private tlsForHost(h: Host): UpstreamTls | null {
+    for (const m of this.socketMatches) {
+      if (Object.entries(m.match).every(([k, v]) => h.socketMatch?.[k] === v)) return m.tls;
+    }
+    return this.tls;
+  }
+
+  /** Every TLS context this cluster may use (for the shared SecureContext cache). */
+  tlsContexts(): UpstreamTls[] {
+    return [this.tls, ...this.socketMatches.map((m) => m.tls)].filter((t): t is UpstreamTls => t !== null);
   }
 
   /** A new load balancer over the hosts that may take traffic now (never patched in place). */

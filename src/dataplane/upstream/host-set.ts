@@ -26,7 +26,7 @@ export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment, ad
         throw new ConfigError(`cluster ${cluster}: endpoint ${sa.address}:${port} has loadBalancingWeight ${weight} (an integer of at least 1 is required)`);
       }
       // 127.0.0.1 in an endpoint means the pod's own localhost (an inbound cluster's workload).
-      const h = newHost(mapAddress(sa.address, addresses), port, weight, edsHealth(e.healthStatus));
+      const h = newHost(mapAddress(sa.address, addresses), port, weight, edsHealth(e.healthStatus), socketMatchOf(e.metadata));
       // The same address twice would be one host to pools and detectors: keep the first.
       if (seen.has(h.key)) continue;
       seen.add(h.key);
@@ -34,6 +34,15 @@ export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment, ad
     }
   }
   return hosts;
+}
+
+/** String values of an endpoint's `envoy.transport_socket_match` metadata, if any. */
+function socketMatchOf(md: { filterMetadata?: Record<string, Record<string, unknown>> } | undefined): Record<string, string> | undefined {
+  const m = md?.filterMetadata?.['envoy.transport_socket_match'];
+  if (!m) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** UNKNOWN and HEALTHY take traffic (Envoy treats UNKNOWN as healthy). */
@@ -47,13 +56,14 @@ export function reuseHosts(prev: readonly Host[], next: readonly Host[]): Host[]
   const byKey = new Map(prev.map((h) => [h.key, h]));
   return next.map((h) => {
     const old = byKey.get(h.key);
-    return old !== undefined && old.weight === h.weight && old.edsHealth === h.edsHealth && old.address === h.address ? old : h;
+    const same = old !== undefined && old.weight === h.weight && old.edsHealth === h.edsHealth && old.address === h.address && JSON.stringify(old.socketMatch) === JSON.stringify(h.socketMatch);
+    return same ? old : h;
   });
 }
 
 /** Fresh Host objects with the same identity (a replacement cluster must not share state). */
 export function cloneHosts(hosts: readonly Host[]): Host[] {
-  return hosts.map((h) => newHost(h.address, h.port, h.weight, h.edsHealth));
+  return hosts.map((h) => newHost(h.address, h.port, h.weight, h.edsHealth, h.socketMatch));
 }
 
 export interface HostView {

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import type { Clock } from '../../../common/clock.js';
 import type { ClusterStats } from '../cluster-stats.js';
+import { hostKey } from '../host.js';
 import type { UpstreamTls } from '../tls/upstream-tls.js';
 import { CONNECT_TIMEOUT, markConnectFailure, TLS_NOT_READY, upstreamError } from './errors.js';
 import type { UpstreamError } from './errors.js';
@@ -37,8 +38,22 @@ export class Connector {
     private readonly stats: ClusterStats,
   ) {}
 
+  /** Per-host transport sockets (transportSocketMatches), by host key; others use the cluster's. */
+  private byHost: ReadonlyMap<string, UpstreamTls | null> = new Map();
+
   get tls(): UpstreamTls | null {
     return this.s.tls;
+  }
+
+  setHostTls(byHost: ReadonlyMap<string, UpstreamTls | null>): void {
+    this.byHost = byHost;
+  }
+
+  /** The TLS context connections to `address:port` use (null: plaintext). */
+  tlsFor(address: string, port: number): UpstreamTls | null {
+    if (this.byHost.size === 0) return this.s.tls;
+    const t = this.byHost.get(hostKey(address, port));
+    return t === undefined ? this.s.tls : t;
   }
 
   /** Why no connection can be opened at all right now (a missing SDS secret), or null. */
@@ -56,11 +71,22 @@ export class Connector {
     return this.s.sourceAddress !== undefined && address.startsWith('127.') ? this.s.sourceAddress : undefined;
   }
 
+  /** A socket that fails at once as a connect failure: this host's TLS secret has not arrived. */
+  private notReady(t: UpstreamTls, events: ConnectionEvents): net.Socket {
+    const socket = new net.Socket();
+    const e = upstreamError(TLS_NOT_READY, `upstream TLS is not ready: secret "${t.missingSecret}" has not arrived`);
+    markConnectFailure(e);
+    socket.once('close', () => events.onClose(false));
+    process.nextTick(() => socket.destroy(e));
+    return socket;
+  }
+
   /** Starts a connection; `session` resumes an earlier TLS session with the same host. */
   connect(host: string, port: number, session: Buffer | undefined, events: ConnectionEvents, onSession?: (s: Buffer) => void): net.Socket {
     const { s, stats } = this;
     const localAddress = this.localAddressFor(host);
-    const t = s.tls;
+    const t = this.tlsFor(host, port);
+    if (t && t.secureContext === null) return this.notReady(t, events);
     let socket: net.Socket;
     if (t) {
       // tls.connect hands these to the TCP connect; its typings omit localAddress and noDelay.

@@ -119,7 +119,7 @@ export class Http2HostPool implements HostPool {
     const s = new Session();
     pool.breaker.connectionOpened();
     pool.stats.cxHttp2Total.value++;
-    const tlsOn = pool.connector.tls !== null;
+    const tlsOn = pool.connector.tlsFor(this.address, this.port) !== null;
     const socket = pool.connector.connect(
       this.address,
       this.port,

@@ -104,9 +104,12 @@ function inline(ds: DataSource | undefined, where: string): string {
 
 /** SDS secret names a cluster's TLS context refers to (for subscriptions and change detection). */
 export function clusterSecretNames(r: ClusterResource): string[] {
-  const common = r.transportSocket?.typedConfig?.commonTlsContext;
-  if (!common) return [];
-  const names = (common.tlsCertificateSdsSecretConfigs ?? []).map((s) => s.name);
-  if (common.validationContextSdsSecretConfig) names.push(common.validationContextSdsSecretConfig.name);
-  return names;
+  const names: string[] = [];
+  for (const ts of [r.transportSocket, ...(r.transportSocketMatches ?? []).map((m) => m.transportSocket)]) {
+    const common = ts?.typedConfig?.commonTlsContext;
+    if (!common) continue;
+    names.push(...(common.tlsCertificateSdsSecretConfigs ?? []).map((s) => s.name));
+    if (common.validationContextSdsSecretConfig) names.push(common.validationContextSdsSecretConfig.name);
+  }
+  return [...new Set(names)];
 }
