@@ -2,6 +2,11 @@
 // registry and the control plane read. Defaults are already applied here (namespace "default",
 // replicas 1, service account "default", ...), so later stages never re-derive them.
 
+import type { AuthorizationPolicyResource, ExtensionProvider, PeerAuthenticationResource, RequestAuthenticationResource } from './types-security.js';
+
+// The security.istio.io kinds and the ext-authz providers are described in types-security.ts.
+export type * from './types-security.js';
+
 /** A path into a YAML document, e.g. ['spec', 'http', 0, 'route', 0, 'destination', 'host']. */
 export type FieldPath = readonly (string | number)[];
 
@@ -758,6 +763,11 @@ export interface MeshConfig {
   readonly defaultServiceExportTo: readonly string[];
   readonly defaultVirtualServiceExportTo: readonly string[];
   readonly defaultDestinationRuleExportTo: readonly string[];
+  /**
+   * Named extensions (ext-authz services for CUSTOM AuthorizationPolicies, and tracing/logging
+   * providers kept by name only); names are unique. Default [].
+   */
+  readonly extensionProviders: readonly ExtensionProvider[];
 }
 
 /**
@@ -782,6 +792,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   defaultServiceExportTo: ['*'],
   defaultVirtualServiceExportTo: ['*'],
   defaultDestinationRuleExportTo: ['*'],
+  extensionProviders: [],
 };
 
 // ---- networking.k8s.io/v1 ----------------------------------------------------------------------
@@ -855,6 +866,9 @@ export type ConfigResource =
   | WorkloadEntryResource
   | SidecarResource
   | MeshConfigResource
+  | PeerAuthenticationResource
+  | RequestAuthenticationResource
+  | AuthorizationPolicyResource
   | IngressResource
   | IngressClassResource;
 

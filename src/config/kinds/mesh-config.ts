@@ -170,6 +170,7 @@ export const meshConfigSchema = mapped(
       defaultServiceExportTo: m.defaultServiceExportTo ?? d.defaultServiceExportTo,
       defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? d.defaultVirtualServiceExportTo,
       defaultDestinationRuleExportTo: m.defaultDestinationRuleExportTo ?? d.defaultDestinationRuleExportTo,
+      extensionProviders: d.extensionProviders,
     };
   },
 );
