@@ -76,7 +76,8 @@ export class Proxy {
     if (st?.listeners?.length || st?.clusters?.length) {
       const listeners = new Map((st.listeners ?? []).map((l) => [l.name, normalizeResource(TYPE_URL.listener, l)]));
       const clusters = new Map((st.clusters ?? []).map((c) => [c.name, normalizeResource(TYPE_URL.cluster, c)]));
-      await this.apply({ ...EMPTY_RESOURCES, listeners, clusters });
+      const secrets = new Map((st.secrets ?? []).map((x) => [x.name, normalizeResource(TYPE_URL.secret, x)]));
+      await this.apply({ ...EMPTY_RESOURCES, listeners, clusters, secrets });
       this.haveEds = true;
     }
     const server = this.opts.bootstrap.dynamicResources?.adsServer;

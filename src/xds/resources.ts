@@ -165,6 +165,9 @@ export interface HttpConnectionManager {
   accessLog?: AccessLog[];
   normalizePath?: boolean;
   mergeSlashes?: boolean;
+  /** X-Forwarded-Client-Cert policy (default SANITIZE) and what the current element carries. */
+  forwardClientCertDetails?: 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
+  setCurrentClientCertDetails?: { subject?: boolean; cert?: boolean; chain?: boolean; dns?: boolean; uri?: boolean };
   /** `websocket` lets Upgrade: websocket through; `CONNECT` terminates CONNECT tunnels (Strait: the
    * tunnel's bytes are then handled by this listener as a new connection to the requested port). */
   upgradeConfigs?: { upgradeType: string; enabled?: boolean }[];
@@ -429,6 +432,8 @@ export interface Bootstrap {
   staticResources?: {
     listeners?: Listener[];
     clusters?: Cluster[];
+    /** Named secrets the listeners' and clusters' SDS references resolve to (Envoy's static secrets). */
+    secrets?: Secret[];
   };
   /** When present, the proxy connects to this ADS server (gRPC, host:port) for its config. */
   dynamicResources?: { adsServer: string };

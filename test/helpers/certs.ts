@@ -52,14 +52,19 @@ export function makeCa(commonName: string, organization = 'example Inc.', days =
  * A leaf signed by `ca` (the task's `openssl req -new` + `openssl x509 -req -CA ...`), with the
  * common name as its DNS SAN, usable as a server and as a client certificate.
  */
-export function makeSignedCert(ca: TestCert, commonName: string, organization = 'example organization', days = 2): TestCert {
+export function makeSignedCert(ca: TestCert, commonName: string, organization = 'example organization', days = 2, sans = `DNS:${commonName}`): TestCert {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strait-leaf-'));
   const certFile = path.join(dir, `${commonName}.crt`);
   const keyFile = path.join(dir, `${commonName}.key`);
   const csrFile = path.join(dir, `${commonName}.csr`);
   const extFile = path.join(dir, 'ext.cnf');
-  fs.writeFileSync(extFile, `subjectAltName=DNS:${commonName}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+  fs.writeFileSync(extFile, `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\n`);
   execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${commonName}/O=${organization}`, '-keyout', keyFile, '-out', csrFile], { stdio: 'ignore' });
   execFileSync('openssl', ['x509', '-req', '-sha256', '-days', String(days), '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(randomInt(1, 2 ** 47)), '-extfile', extFile, '-in', csrFile, '-out', certFile], { stdio: 'ignore' });
   return { cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8'), certFile, keyFile };
+}
+
+/** A workload certificate as the mesh CA issues it: no subject needed, the SPIFFE id as URI SAN. */
+export function makeSpiffeCert(ca: TestCert, spiffeId: string): TestCert {
+  return makeSignedCert(ca, spiffeId.split('/').pop() ?? 'workload', 'mesh', 2, `URI:${spiffeId}`);
 }

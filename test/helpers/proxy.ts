@@ -6,7 +6,7 @@ import { systemClock } from '../../src/common/clock.js';
 import { seededRandom } from '../../src/common/random.js';
 import { Proxy } from '../../src/dataplane/proxy.js';
 import { HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE } from '../../src/xds/resources.js';
-import type { Cluster, FilterChain, HttpConnectionManager, Listener, Route, TypedConfig } from '../../src/xds/resources.js';
+import type { Cluster, FilterChain, HttpConnectionManager, Listener, Route, Secret, TypedConfig } from '../../src/xds/resources.js';
 
 /** A STATIC cluster with one endpoint per port on 127.0.0.1 (or `host`). */
 export function staticCluster(name: string, ports: number | readonly number[], extra: Partial<Cluster> = {}, host = '127.0.0.1'): Cluster {
@@ -53,9 +53,9 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-export async function startStaticProxy(listeners: Listener[], clusters: Cluster[], seed = 1): Promise<RunningProxy> {
+export async function startStaticProxy(listeners: Listener[], clusters: Cluster[], seed = 1, secrets: Secret[] = []): Promise<RunningProxy> {
   const proxy = new Proxy({
-    bootstrap: { node: { id: 'test-proxy' }, staticResources: { listeners, clusters } },
+    bootstrap: { node: { id: 'test-proxy' }, staticResources: { listeners, clusters, secrets } },
     addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
     accessLogTarget: 'off',
     clock: systemClock,

@@ -169,7 +169,6 @@ function compileChain(
     if (pair) checkCertificate(where, pair, options);
     tlsSpec = { options, pair, clientCa, requireClientCertificate: ctx.requireClientCertificate === true, alpn: common.alpnProtocols?.length ? common.alpnProtocols : ['h2', 'http/1.1'] };
   }
-  if (tlsSpec && network.kind === 'tcp') throw new ConfigError(`listener ${listener} chain ${name}: TLS termination in front of a TCP proxy is not supported`);
   return { name, serverNames: m.serverNames ?? [], transportProtocol: tp, destinationPort: m.destinationPort, tls: tlsSpec, network };
 }
 

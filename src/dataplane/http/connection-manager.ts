@@ -15,7 +15,8 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { forwardableHeaders, countHeader, firstHeader } from './headers.js';
 import type { HeaderMap } from './headers.js';
 import type { HcmConfig } from './hcm-config.js';
-import { peerCertificateOf } from '../tls/peer-certificate.js';
+import { localCertificateUri, peerCertificateOf } from '../tls/peer-certificate.js';
+import { applyClientCertHeader } from './client-cert-header.js';
 import { grpcLocalReply, isGrpcRequest } from './grpc.js';
 import { localReply, localReplyHead, writeLocalReply } from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
@@ -149,6 +150,9 @@ export class HttpConnectionManager {
     headers.host = authority;
     this.applyRequestId(cfg, headers, req);
     this.applyForwardedHeaders(cfg, headers, req, scheme);
+    if (cfg.clientCert.forward !== 'SANITIZE' || headers['x-forwarded-client-cert'] !== undefined) {
+      applyClientCertHeader(cfg.clientCert, headers, info.peerCertificate, info.peerCertificate ? localCertificateUri(socket) : undefined);
+    }
     // Envoy's %REQ(...)% sees the headers after the connection manager's own changes.
     info.requestHeaders = headers;
 

@@ -9,6 +9,7 @@ import type { AccessLogSink } from '../../telemetry/access-log/sink.js';
 import type { StreamInfo } from './stream-info.js';
 import { FILE_ACCESS_LOG_TYPE, HCM_TYPE, ROUTER_TYPE, STDOUT_ACCESS_LOG_TYPE } from '../../xds/resources.js';
 import type { AccessLog, HttpConnectionManager } from '../../xds/resources.js';
+import type { ClientCertConfig } from './client-cert-header.js';
 import { ConfigError, optionalDurationMs } from '../config/durations.js';
 import { compileRouteConfiguration, RouteTable } from '../router/route-table.js';
 import type { Clock } from '../../common/clock.js';
@@ -57,6 +58,8 @@ export interface HcmConfig {
   readonly allowConnect: boolean;
   /** Outbound listeners send the route's decorator operation upstream. */
   readonly propagateDecorator: boolean;
+  /** X-Forwarded-Client-Cert handling (mutual TLS callers). */
+  readonly clientCert: ClientCertConfig;
   readonly stats: HcmStats;
 }
 
@@ -121,6 +124,15 @@ export function compileHcm(
     // Envoy sends x-envoy-decorator-operation on egress when tracing is on, which Istio turns
     // on for every proxy; inbound listeners only read it.
     propagateDecorator: direction !== 'INBOUND',
+    clientCert: {
+      forward: hcm.forwardClientCertDetails ?? 'SANITIZE',
+      set: {
+        subject: hcm.setCurrentClientCertDetails?.subject === true,
+        cert: hcm.setCurrentClientCertDetails?.cert === true,
+        dns: hcm.setCurrentClientCertDetails?.dns === true,
+        uri: hcm.setCurrentClientCertDetails?.uri === true,
+      },
+    },
     stats: {
       rqTotal: scope.counter('downstream_rq_total'),
       rqActive: scope.gauge('downstream_rq_active'),

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import type { ChainSpec, ListenerSpec } from '../config/compile.js';
 import { HttpConnectionManager } from '../http/connection-manager.js';
 import type { ProxyContext } from '../http/connection-manager.js';
@@ -29,6 +29,8 @@ interface ChainRuntime {
   readonly h1: http.Server | null;
   readonly h2c: http2.Http2Server | null;
   readonly secure: http2.Http2SecureServer | null;
+  /** A TCP chain that terminates TLS (mesh mTLS in front of tcp_proxy): decrypted sockets go to tcp_proxy. */
+  readonly tcpTls: tls.Server | null;
 }
 
 /** Where a tunnelled connection was headed (CONNECT), for original-destination routing. */
@@ -128,6 +130,9 @@ export class ListenerManager {
           // A new certificate or CA (rotation) applies to new handshakes without a restart.
           cur.secure.setSecureContext({ ...serverTlsOptions(t.pair, t.options), ...(t.clientCa ? { ca: t.clientCa } : {}) });
         }
+        if (cur.tcpTls && t?.pair && JSON.stringify([t.pair, t.options, t.clientCa]) !== JSON.stringify([cur.spec.tls?.pair, cur.spec.tls?.options, cur.spec.tls?.clientCa])) {
+          cur.tcpTls.setSecureContext({ ...serverTlsOptions(t.pair, t.options), ...(t.clientCa ? { ca: t.clientCa } : {}) });
+        }
         cur.spec = c;
         return cur;
       }
@@ -136,7 +141,7 @@ export class ListenerManager {
   }
 
   private chainRuntime(l: BoundListener, c: ChainSpec): ChainRuntime {
-    if (c.network.kind === 'tcp') return { spec: c, manager: null, h1: null, h2c: null, secure: null };
+    if (c.network.kind === 'tcp') return { spec: c, manager: null, h1: null, h2c: null, secure: null, tcpTls: this.tcpTlsServer(c) };
     const hcm = c.network.hcm;
     const manager = new HttpConnectionManager(hcm, this.ctx);
     const h1 = http.createServer({
@@ -186,7 +191,28 @@ export class ListenerManager {
       secure.on('tlsClientError', () => undefined);
       secure.on('sessionError', () => undefined);
     }
-    return { spec: c, manager, h1, h2c, secure };
+    return { spec: c, manager, h1, h2c, secure, tcpTls: null };
+  }
+
+  /** A TLS server (never listening) that verifies clients as the chain says and hands decrypted sockets to tcp_proxy. */
+  private tcpTlsServer(c: ChainSpec): tls.Server | null {
+    const t = c.tls;
+    if (!t || c.network.kind !== 'tcp') return null;
+    const tcp = c.network.tcp;
+    const server = tls.createServer({
+      ...(t.pair ? serverTlsOptions(t.pair, t.options) : { minVersion: t.options.minVersion, maxVersion: t.options.maxVersion, ciphers: t.options.ciphers }),
+      ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: t.requireClientCertificate } : {}),
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      // OPTIONAL_MUTUAL: no certificate is fine, but one that does not verify is refused.
+      if (t.clientCa && !socket.authorized && Object.keys(socket.getPeerCertificate() ?? {}).length > 0) {
+        socket.destroy();
+        return;
+      }
+      proxyTcp(tcp, { clusters: this.ctx.clusters, clock: this.ctx.clock, random: this.ctx.random }, socket, '', socket.servername || '');
+    });
+    server.on('tlsClientError', () => undefined);
+    return server;
   }
 
   private bind(spec: ListenerSpec): Promise<BoundListener> {
@@ -239,7 +265,17 @@ export class ListenerManager {
   private handOff(c: ChainRuntime, socket: net.Socket, isTls: boolean, sni: string, dst: Destination | undefined): void {
     const n = c.spec.network;
     if (n.kind === 'tcp') {
-      proxyTcp(n.tcp, { clusters: this.ctx.clusters, clock: this.ctx.clock, random: this.ctx.random }, socket, dst?.authority ?? '', sni);
+      const t = c.spec.tls;
+      if (!t) {
+        proxyTcp(n.tcp, { clusters: this.ctx.clusters, clock: this.ctx.clock, random: this.ctx.random }, socket, dst?.authority ?? '', sni);
+        return;
+      }
+      // TLS terminated here, then the plaintext bytes are proxied (mesh mTLS on a TCP port).
+      if (!c.tcpTls || !t.pair) {
+        socket.destroy();
+        return;
+      }
+      c.tcpTls.emit('connection', socket);
       return;
     }
     if (c.secure) {

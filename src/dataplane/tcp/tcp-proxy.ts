@@ -13,6 +13,7 @@ import { ConfigError, optionalDurationMs } from '../config/durations.js';
 import { compileAccessLogs } from '../http/hcm-config.js';
 import type { CompiledAccessLog } from '../http/hcm-config.js';
 import { newStreamInfo } from '../http/stream-info.js';
+import { peerCertificateOf } from '../tls/peer-certificate.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 
 export interface TcpProxyConfig {
@@ -65,6 +66,8 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
   info.path = '';
   info.protocol = '';
   info.requestedServerName = sni;
+  // A TLS-terminating chain hands over the decrypted socket: its peer is the source identity.
+  info.peerCertificate = peerCertificateOf(socket);
   info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
   info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
   cfg.stats.cxTotal.value++;

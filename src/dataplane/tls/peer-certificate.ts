@@ -38,3 +38,16 @@ export function fromX509(x: X509Certificate): PeerCertificate {
   const sha256 = x.fingerprint256.replace(/:/g, '').toLowerCase();
   return { uriSans, dnsSans, subject, sha256, pem: () => encodeURIComponent(x.toString()) };
 }
+
+const localCache = new WeakMap<object, string | undefined>();
+
+/** The first URI SAN of this proxy's own certificate on a TLS socket (XFCC `By`), cached. */
+export function localCertificateUri(socket: Socket | TLSSocket): string | undefined {
+  const tls = socket as TLSSocket;
+  if (typeof tls.getX509Certificate !== 'function' || !tls.encrypted) return undefined;
+  if (localCache.has(socket)) return localCache.get(socket);
+  const x = tls.getX509Certificate();
+  const uri = x ? fromX509(x).uriSans[0] : undefined;
+  localCache.set(socket, uri);
+  return uri;
+}
