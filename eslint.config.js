@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/dataplane/**/*.ts', 'src/controlplane/generate/**/*.ts'],
+    files: ['src/dataplane/**/*.ts', 'src/controlplane/generate/**/*.ts', 'src/ca/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-properties': ['error',
