@@ -4,7 +4,7 @@
 import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
 import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE } from './http-routes.js';
 import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
-import type { Address, FilterChain, HttpConnectionManager, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
+import type { Address, FilterChain, HttpConnectionManager, HttpFilter, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
 
 export function socketAddress(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
@@ -19,9 +19,14 @@ export interface HcmOptions {
   serverHeaderTransformation?: HttpConnectionManager['serverHeaderTransformation'];
   /** Accept CONNECT tunnels (a sidecar's outbound listener, for HTTP_PROXY clients). */
   connect?: boolean;
+  /**
+   * Authentication and authorization filters (security/security-filters.ts), which run before
+   * the others, as in Istio: inbound and gateway listeners only.
+   */
+  securityFilters?: readonly HttpFilter[];
 }
 
-/** An HTTP filter chain as Istio builds it: CORS, fault injection, then the router. */
+/** An HTTP filter chain as Istio builds it: security filters, CORS, fault injection, then the router. */
 export function httpFilterChain(o: HcmOptions): FilterChain {
   return { filters: [{ name: HCM_FILTER_NAME, typedConfig: hcm(o) as unknown as FilterChain['filters'][number]['typedConfig'] }] };
 }
@@ -31,6 +36,7 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
     '@type': HCM_TYPE,
     statPrefix: o.statPrefix,
     httpFilters: [
+      ...(o.securityFilters ?? []),
       { name: CORS_FILTER, typedConfig: { '@type': CORS_TYPE } },
       { name: FAULT_FILTER, typedConfig: { '@type': FAULT_TYPE } },
       { name: ROUTER_FILTER_NAME, typedConfig: { '@type': ROUTER_TYPE } },

@@ -14,6 +14,8 @@ import { clientCa, planGatewayPorts } from './gateway-plan.js';
 import type { PortPlan, TlsChainPlan } from './gateway-plan.js';
 import type { RouteContext } from './http-routes.js';
 import { gatewayListenerName, gatewayRouteName } from './names.js';
+import { securityFilters } from './security/security-filters.js';
+import type { SecurityFilters } from './security/security-filters.js';
 
 export function gatewaysForProxy(snapshot: MeshSnapshot, proxy: ProxyNode): GatewayResource[] {
   // IG-01: a Gateway without a selector applies to every gateway proxy (Istio).
@@ -34,32 +36,34 @@ function routeConfigName(p: PortPlan): string {
   return gatewayRouteName(p.port);
 }
 
-function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan): FilterChain {
+function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters): FilterChain {
   const match = c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined;
   if (c.mode === 'PASSTHROUGH') {
     return {
       ...(match ? { filterChainMatch: { ...match, transportProtocol: 'tls' } } : { filterChainMatch: { transportProtocol: 'tls' } }),
-      filters: [tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, c.tcp ?? [])],
+      filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, c.tcp ?? [])],
     };
   }
   return {
     ...(match ? { filterChainMatch: match } : {}),
-    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy' }),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http }),
     transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL'),
   };
 }
 
 export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashPolicy?: RouteContext['hashPolicy']): Listener[] {
+  // AuthorizationPolicy and RequestAuthentication filters, the same on every server port.
+  const security = securityFilters(snapshot, proxy);
   return [...planGatewayPorts(snapshot, proxy, hashPolicy).values()]
     .sort((a, b) => a.port - b.port)
     .flatMap((p): Listener[] => {
       let filterChains: FilterChain[];
       if (p.kind === 'http') {
-        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy' })];
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http })];
       } else if (p.kind === 'tcp') {
-        filterChains = [{ filters: [tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
+        filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
       } else {
-        filterChains = p.chains.map((c) => tlsChain(p, c));
+        filterChains = p.chains.map((c) => tlsChain(p, c, security));
       }
       if (filterChains.length === 0) return [];
       return [{ name: gatewayListenerName(p.port), address: socketAddress('0.0.0.0', p.port), trafficDirection: 'OUTBOUND', filterChains }];

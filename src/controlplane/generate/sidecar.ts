@@ -18,6 +18,7 @@ import { tcpTargets } from './gateway-plan.js';
 import { convertRetries } from './retry.js';
 import { outboundTrafficMode, servicesForProxy } from './sidecar-scope.js';
 import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
+import { securityFilters } from './security/security-filters.js';
 
 /** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
 export interface InboundPort {
@@ -124,13 +125,15 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       ],
     },
   ];
+  // AuthorizationPolicy and RequestAuthentication filters, the same on every inbound port.
+  const security = securityFilters(snapshot, proxy);
   for (const { port, service, tcp } of inboundPorts(snapshot, proxy)) {
     if (tcp) {
       listeners.push({
         name: inboundListenerName(port),
         address: socketAddress('0.0.0.0', port),
         trafficDirection: 'INBOUND',
-        filterChains: [{ filters: [tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] }],
+        filterChains: [{ filters: [...security.tcp, tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] }],
       });
       continue;
     }
@@ -157,7 +160,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       name: inboundListenerName(port),
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'INBOUND',
-      filterChains: [httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy' })],
+      filterChains: [httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http })],
     });
   }
   return listeners;

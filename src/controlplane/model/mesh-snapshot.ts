@@ -5,7 +5,7 @@
 
 import type { ConfigStore } from '../../config/config-store.js';
 import { DEFAULT_MESH_CONFIG as ISTIO_MESH_DEFAULTS } from '../../config/types.js';
-import type { GatewayResource, MeshConfig as IstioMeshConfig, SidecarResource, VirtualServiceResource } from '../../config/types.js';
+import type { AuthorizationPolicyResource, GatewayResource, MeshConfig as IstioMeshConfig, RequestAuthenticationResource, SidecarResource, VirtualServiceResource } from '../../config/types.js';
 import { resolveTargetPort, selects } from '../../registry/registry.js';
 import type { MeshService, MeshServicePort, Registry, Workload } from '../../registry/registry.js';
 import { DestinationRuleIndex } from './destination-rule-index.js';
@@ -54,6 +54,10 @@ export class MeshSnapshot {
   readonly gateways: readonly GatewayResource[];
   /** Sidecar resources, in load order (SC-01/02). */
   readonly sidecars: readonly SidecarResource[];
+  /** AuthorizationPolicies, in load order (Istio orders by creation time) (AZ-04). */
+  readonly authorizationPolicies: readonly AuthorizationPolicyResource[];
+  /** RequestAuthentications, in load order (RA-01). */
+  readonly requestAuthentications: readonly RequestAuthenticationResource[];
   /** The mesh config in force: ConfigMap istio-system/istio (key `mesh`), else Istio's defaults. */
   readonly meshConfig: IstioMeshConfig;
   private drIndex: DestinationRuleIndex | undefined;
@@ -74,6 +78,8 @@ export class MeshSnapshot {
     for (const w of registry.workloads) this.workloadsByName.set(`${w.namespace}/${w.name}`, w);
     this.gateways = store.list('Gateway');
     this.sidecars = store.list('Sidecar');
+    this.authorizationPolicies = store.list('AuthorizationPolicy');
+    this.requestAuthentications = store.list('RequestAuthentication');
     this.meshConfig = store.list('MeshConfig')[0]?.spec ?? ISTIO_MESH_DEFAULTS;
     const meshVs: VirtualServiceResource[] = [];
     for (const vs of store.list('VirtualService')) {
