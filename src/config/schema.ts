@@ -299,6 +299,8 @@ export function mapOf<T>(values: Schema<T>, opts: MapOptions = {}): MapSchema<T>
 
 export interface ListOptions<T> {
   readonly minItems?: number;
+  /** The API server's limit (a CRD's maxItems), when one exists. */
+  readonly maxItems?: number;
   /** Runs when every item is valid. */
   readonly refine?: (items: readonly T[], r: Refiner) => void;
 }
@@ -327,6 +329,9 @@ export function listOf<T>(items: Schema<T>, opts: ListOptions<T> = {}): ListSche
           'add an item to the list',
           'key',
         );
+      }
+      if (opts.maxItems !== undefined && v.length > opts.maxItems) {
+        ctx.error(path, 'invalid-value', `${where(path)}has ${v.length} items; at most ${opts.maxItems} are allowed`, `keep at most ${opts.maxItems} items`, 'key');
       }
       const out: T[] = [];
       v.forEach((item: unknown, i) => {

@@ -6,6 +6,7 @@
 
 import type { FieldStatus, Fields, ListSchema, MapSchema, ObjectSchema, Schema } from '../schema.js';
 import type { KindDefinition } from './common.js';
+import { authorizationPolicyKind } from './authorization-policy.js';
 import { configMapKind } from './config-map.js';
 import { deploymentKind } from './deployment.js';
 import { destinationRuleKind } from './destination-rule.js';
@@ -14,6 +15,8 @@ import { ingressClassKind } from './ingress-class.js';
 import { ingressKind } from './ingress.js';
 import { MESH_CONFIG_MAP, meshConfigSchema } from './mesh-config.js';
 import { namespaceKind } from './namespace.js';
+import { peerAuthenticationKind } from './peer-authentication.js';
+import { requestAuthenticationKind } from './request-authentication.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './service-account.js';
 import { serviceEntryKind, workloadEntryKind } from './service-entry.js';
@@ -36,6 +39,9 @@ export const KINDS: readonly KindDefinition[] = [
   serviceEntryKind,
   workloadEntryKind,
   sidecarKind,
+  peerAuthenticationKind,
+  requestAuthenticationKind,
+  authorizationPolicyKind,
   ingressKind,
   ingressClassKind,
 ];
@@ -45,15 +51,11 @@ export interface FutureKind {
   readonly apiVersions: readonly string[];
 }
 
-const istioSecurity = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 const gatewayApi = ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'];
 
 /** Kinds Strait will implement later: accepted with a warning, never stored. */
 export const FUTURE_KINDS: readonly FutureKind[] = [
   { kind: 'EnvoyFilter', apiVersions: ['networking.istio.io/v1alpha3'] },
-  { kind: 'PeerAuthentication', apiVersions: istioSecurity },
-  { kind: 'RequestAuthentication', apiVersions: istioSecurity },
-  { kind: 'AuthorizationPolicy', apiVersions: istioSecurity },
   { kind: 'Telemetry', apiVersions: ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'] },
   { kind: 'Gateway', apiVersions: gatewayApi },
   { kind: 'HTTPRoute', apiVersions: gatewayApi },

@@ -3,7 +3,8 @@
 // text into a typed MeshConfigResource (kind 'MeshConfig' in the ConfigStore; at most one), with
 // Istio's defaults applied. Implemented: outboundTrafficPolicy.mode, defaultHttpRetryPolicy,
 // rootNamespace, trustDomain, accessLogFile, accessLogEncoding, accessLogFormat, enableTracing,
-// defaultConfig.tracing.sampling, connectTimeout and the default exportTo lists. Every other
+// defaultConfig.tracing.sampling, connectTimeout, the default exportTo lists and extensionProviders
+// (the ext-authz ones typed; extension-providers.ts). Every other
 // MeshConfig field is known and warned about (or, for installation plumbing that has no meaning
 // when Strait starts its own proxies, accepted silently); anything else is an unknown field, as in
 // Istio, which reads the mesh config strictly.
@@ -20,6 +21,7 @@ import type { FieldPath, MeshConfig, MeshConfigResource, ResourceSource, SourceP
 import { checkDns1123Label, checkDns1123Subdomain } from '../names.js';
 import { makeSource } from '../yaml-source.js';
 import type { ResourceBase } from './common.js';
+import { extensionProvidersSchema } from './extension-providers.js';
 import { checkExportTo, durationSchema, retrySchema } from './istio-common.js';
 
 export const MESH_CONFIG_MAP = { name: 'istio', namespace: 'istio-system', key: 'mesh' } as const;
@@ -131,7 +133,7 @@ export const meshConfigFields = {
   enablePrometheusMerge: later(),
   verifyCertificateAtClient: later('deprecated in Istio'),
   ca: later('Strait runs its own CA'),
-  extensionProviders: later(),
+  extensionProviders: field(extensionProvidersSchema, 'ext-authz providers for CUSTOM AuthorizationPolicies; other kinds kept by name'),
   defaultProviders: later(),
   discoverySelectors: later(),
   pathNormalization: later(),
@@ -170,7 +172,7 @@ export const meshConfigSchema = mapped(
       defaultServiceExportTo: m.defaultServiceExportTo ?? d.defaultServiceExportTo,
       defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? d.defaultVirtualServiceExportTo,
       defaultDestinationRuleExportTo: m.defaultDestinationRuleExportTo ?? d.defaultDestinationRuleExportTo,
-      extensionProviders: d.extensionProviders,
+      extensionProviders: m.extensionProviders ?? d.extensionProviders,
     };
   },
 );

@@ -1,0 +1,152 @@
+// MeshConfig `extensionProviders` (istio/api mesh/v1alpha1/config.proto, ExtensionProvider): named
+// extensions that other resources refer to by name, here the external authorizers of CUSTOM
+// AuthorizationPolicies. Implemented and typed: envoyExtAuthzHttp and envoyExtAuthzGrpc. The
+// other provider kinds (tracing, access logs, metrics, SDS) are valid and warned about, and kept by
+// name so that a reference to one can be told apart from a reference to nothing. Istio's rules
+// (pkg/config/validation/agent/extensionprovider.go) are applied: unique non-empty names, exactly
+// one provider kind per entry, service `[namespace/]host` (or an IP), port 1..65535, a status
+// code Envoy knows for statusOnError, pathPrefix starting with '/'.
+
+import { anyValue, bool, field, int, listOf, mapOf, mapped, obj, required, str, unsupported } from '../schema.js';
+import type { ObjectOf, Refiner } from '../schema.js';
+import type { EnvoyExtAuthzGrpcProvider, EnvoyExtAuthzHttpProvider, ExtAuthzRequestBody, ExtensionProvider } from '../types.js';
+import { checkDns1123Label } from '../names.js';
+import { checkFqdn, checkHeaderName, checkWildcardDomain, durationSchema, isIpAddress } from './istio-common.js';
+
+/** envoy.type.v3.StatusCode: the codes Istio accepts for statusOnError (0 is the enum's "Empty"). */
+const ENVOY_STATUS_CODES = new Set([
+  0, 100, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431,
+  500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+/** `[<namespace>/]<hostname>` or an IP (Istio's validateExtensionProviderService). */
+export function checkProviderService(v: string): string | undefined {
+  const rule = 'a service host name (e.g. ext-authz.foo.svc.cluster.local), optionally as namespace/host, or an IP';
+  const slash = v.indexOf('/');
+  if (slash < 0) return checkFqdn(v) === undefined || isIpAddress(v) ? undefined : rule;
+  const ns = v.slice(0, slash);
+  const host = v.slice(slash + 1);
+  if (ns === '' || host === '' || (ns !== '*' && ns !== '.' && checkDns1123Label(ns) !== undefined)) return rule;
+  return host === '*' || checkWildcardDomain(host) === undefined ? undefined : rule;
+}
+
+const statusOnError = () =>
+  field(
+    str({ rule: (v) => (/^\d+$/.test(v) && ENVOY_STATUS_CODES.has(Number(v)) ? undefined : 'an HTTP status code Envoy knows, as a string (e.g. "503")') }),
+    'status when the provider cannot be reached; default "403"',
+  );
+
+const requestBodySchema = mapped(
+  obj({
+    maxRequestBytes: field(int({ min: 0, max: 2 ** 32 - 1 }), 'bytes of body held for the check'),
+    allowPartialMessage: field(bool(), 'default false: a larger body gets 413'),
+    packAsBytes: field(bool(), 'gRPC only: send the body as raw bytes'),
+  }),
+  (b): ExtAuthzRequestBody => ({ ...(b.maxRequestBytes ? { maxRequestBytes: b.maxRequestBytes } : {}), allowPartialMessage: b.allowPartialMessage ?? false, packAsBytes: b.packAsBytes ?? false }),
+);
+
+const commonFields = {
+  service: required(str({ nonEmpty: true, rule: checkProviderService }), '[namespace/]FQDN of a Service or ServiceEntry host'),
+  port: required(int({ min: 1, max: 65535 })),
+  timeout: field(durationSchema({ min: '0' }), 'default 600s'),
+  failOpen: field(bool(), 'default false: the request is denied when the provider fails'),
+  clearRouteCache: field(bool(), 'default false'),
+  statusOnError: statusOnError(),
+  includeRequestBodyInCheck: field(requestBodySchema),
+};
+
+function toCommon(c: ObjectOf<typeof commonFields>): EnvoyExtAuthzGrpcProvider {
+  return {
+    service: c.service,
+    port: c.port,
+    ...(c.timeout !== undefined ? { timeout: c.timeout } : {}),
+    failOpen: c.failOpen ?? false,
+    clearRouteCache: c.clearRouteCache ?? false,
+    ...(c.statusOnError ? { statusOnError: Number(c.statusOnError) } : {}),
+    ...(c.includeRequestBodyInCheck !== undefined ? { includeRequestBodyInCheck: c.includeRequestBodyInCheck } : {}),
+  };
+}
+
+/** Header patterns of ext-authz: exact, `prefix*` or `*suffix` (no presence match). */
+const headerPatterns = () => listOf(str({ nonEmpty: true, rule: (v) => (v === '*' ? 'an exact, prefix* or *suffix header name (ext-authz has no presence match)' : undefined) }));
+
+const httpProviderSchema = mapped(
+  obj(
+    {
+      ...commonFields,
+      pathPrefix: field(str({ rule: (v) => (v.startsWith('/') ? undefined : 'a path starting with /') }), 'prepended to the checked path'),
+      includeHeadersInCheck: field(headerPatterns(), 'deprecated: use includeRequestHeadersInCheck'),
+      includeRequestHeadersInCheck: field(headerPatterns(), 'request headers sent to the provider'),
+      includeAdditionalHeadersInCheck: field(mapOf(str(), { keyRule: checkHeaderName, expected: 'a map of header values' }), 'fixed headers added to the check'),
+      headersToUpstreamOnAllow: field(headerPatterns()),
+      headersToDownstreamOnDeny: field(headerPatterns()),
+      headersToDownstreamOnAllow: field(headerPatterns()),
+    },
+    {
+      refine(h, r) {
+        if (h.includeHeadersInCheck !== undefined) r.warn(['includeHeadersInCheck'], 'deprecated-field', 'includeHeadersInCheck is deprecated', 'rename it to includeRequestHeadersInCheck', 'key');
+      },
+    },
+  ),
+  (h): EnvoyExtAuthzHttpProvider => ({
+    ...toCommon(h),
+    ...(h.pathPrefix ? { pathPrefix: h.pathPrefix } : {}),
+    includeRequestHeadersInCheck: [...(h.includeRequestHeadersInCheck ?? []), ...(h.includeHeadersInCheck ?? [])],
+    includeAdditionalHeadersInCheck: h.includeAdditionalHeadersInCheck ?? {},
+    headersToUpstreamOnAllow: h.headersToUpstreamOnAllow ?? [],
+    headersToDownstreamOnDeny: h.headersToDownstreamOnDeny ?? [],
+    headersToDownstreamOnAllow: h.headersToDownstreamOnAllow ?? [],
+  }),
+);
+
+const grpcProviderSchema = mapped(obj(commonFields), toCommon);
+
+const other = (what: string) => unsupported(anyValue(), `${what}; kept by name only`);
+
+const PROVIDER_KINDS = [
+  'envoyExtAuthzHttp', 'envoyExtAuthzGrpc', 'zipkin', 'lightstep', 'datadog', 'stackdriver', 'opencensus', 'skywalking',
+  'opentelemetry', 'prometheus', 'envoyFileAccessLog', 'envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls', 'sds',
+] as const;
+
+const providerSchema = mapped(
+  obj(
+    {
+      name: required(str({ nonEmpty: true }), 'unique; what AuthorizationPolicy provider.name refers to'),
+      envoyExtAuthzHttp: field(httpProviderSchema, 'ext-authz over HTTP, for CUSTOM AuthorizationPolicies'),
+      envoyExtAuthzGrpc: field(grpcProviderSchema, 'ext-authz over gRPC (envoy.service.auth.v3), for CUSTOM AuthorizationPolicies'),
+      zipkin: other('a tracing provider'),
+      lightstep: other('a tracing provider (deprecated in Istio)'),
+      datadog: other('a tracing provider'),
+      stackdriver: other('a tracing provider'),
+      opencensus: other('a tracing provider (deprecated in Istio)'),
+      skywalking: other('a tracing provider'),
+      opentelemetry: other('a tracing provider'),
+      prometheus: other('a metrics provider'),
+      envoyFileAccessLog: other('an access-log provider'),
+      envoyHttpAls: other('an access-log provider'),
+      envoyTcpAls: other('an access-log provider'),
+      envoyOtelAls: other('an access-log provider'),
+      sds: other('a secret provider'),
+    },
+    { exactlyOne: [PROVIDER_KINDS] },
+  ),
+  (p, path): ExtensionProvider => {
+    if (p.envoyExtAuthzHttp) return { name: p.name, type: 'envoyExtAuthzHttp', envoyExtAuthzHttp: p.envoyExtAuthzHttp, path };
+    if (p.envoyExtAuthzGrpc) return { name: p.name, type: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: p.envoyExtAuthzGrpc, path };
+    // Sound: exactlyOne guarantees one provider field is set.
+    const kind = PROVIDER_KINDS.find((k) => p[k] !== undefined) ?? 'unknown';
+    return { name: p.name, type: 'other', kind, path };
+  },
+);
+
+function uniqueNames(providers: readonly ExtensionProvider[], r: Refiner): void {
+  const seen = new Map<string, number>();
+  providers.forEach((p, i) => {
+    const first = seen.get(p.name);
+    if (first !== undefined) r.error([i, 'name'], 'duplicate-value', `extension provider name ${p.name} is already used by extensionProviders[${first}]`, 'give every provider a different name');
+    else seen.set(p.name, i);
+  });
+}
+
+export const extensionProvidersSchema = listOf(providerSchema, { refine: uniqueNames });
