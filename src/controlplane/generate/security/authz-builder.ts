@@ -30,7 +30,7 @@ export interface AuthzPolicy {
   readonly action: AuthzAction;
   /** CUSTOM: the extension provider's name. */
   readonly provider?: string;
-  /** `istio.io/dry-run` is true. */
+  /** `istio.io/dry-run` is true (parsed by the loader as Go's ParseBool). */
   readonly dryRun: boolean;
   /** Empty when the policy has none (`spec: {}`), which is not the same as `rules: [{}]`. */
   readonly rules: readonly AuthzRule[];
@@ -59,12 +59,6 @@ export const TCP_RBAC_STAT_PREFIX = 'tcp.';
 /** The RBAC policy name of a rule: ext_authz and dry-run logs refer to rules by it. */
 export function rbacPolicyName(namespace: string, name: string, rule: number, prefix = ''): string {
   return `${prefix}ns[${namespace}]-policy[${name}]-rule[${rule}]`;
-}
-
-/** Istio reads the annotation with Go's ParseBool; anything else counts as false. */
-export function isDryRun(annotations: Readonly<Record<string, string>> | undefined): boolean {
-  const v = annotations?.['istio.io/dry-run'];
-  return v !== undefined && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
 }
 
 export interface BuiltRules {
