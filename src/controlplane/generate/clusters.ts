@@ -27,6 +27,7 @@ import type { Endpoint, MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { applyConnectionPool, applyLoadBalancer, applyOutlierDetection, isHttp2Protocol, speaksHttp2 } from './cluster-traffic-policy.js';
 import { upstreamTransportSocket } from './cluster-tls.js';
+import { applyMeshMtls, endpointSpeaksMtls, expectedIdentities, withTlsMode } from './mesh-mtls.js';
 import { socketAddress } from './common.js';
 import { destinationRuleFor, mergeTrafficPolicy, protoDuration } from './destination-policy.js';
 import type { EffectivePolicy } from './destination-policy.js';
@@ -122,6 +123,24 @@ function subsetSelects(subset: Subset, e: Endpoint): boolean {
   return Object.keys(subset.labels).length === 0 || selects(subset.labels, e.labels);
 }
 
+/**
+ * How the cluster uses mesh mTLS: AUTO (per endpoint, Istio's auto mTLS: no DestinationRule TLS
+ * setting, an in-mesh destination), ISTIO_MUTUAL (the rule asks for it), or none.
+ */
+export function meshMtlsMode(snapshot: MeshSnapshot, oc: OutboundCluster): 'AUTO' | 'ISTIO_MUTUAL' | null {
+  if (!snapshot.mesh.meshMtls) return null;
+  const tls = oc.policy.tls;
+  if (tls) return tls.mode === 'ISTIO_MUTUAL' ? 'ISTIO_MUTUAL' : null;
+  if (oc.service.location === 'MESH_EXTERNAL' || oc.service.registry === 'ServiceEntry') return null;
+  return 'AUTO';
+}
+
+/** The cluster's endpoints, labelled `tlsMode: istio` where auto mTLS applies to them. */
+export function clusterLbEndpoints(snapshot: MeshSnapshot, oc: OutboundCluster): LbEndpoint[] {
+  const auto = meshMtlsMode(snapshot, oc) === 'AUTO';
+  return oc.endpoints.map((e) => withTlsMode(lbEndpoint(e), auto && endpointSpeaksMtls(snapshot, e)));
+}
+
 /** An endpoint as Envoy's LbEndpoint (EDS and DNS clusters alike). */
 export function lbEndpoint(e: Endpoint): LbEndpoint {
   return {
@@ -149,7 +168,7 @@ export function outboundCluster(snapshot: MeshSnapshot, proxy: ProxyNode, oc: Ou
   if (oc.type === 'STRICT_DNS' || oc.type === 'LOGICAL_DNS') {
     // Istio resolves the address family the proxy has (its IPs are all IPv4 or all IPv6 here).
     c.dnsLookupFamily = proxy.ip.includes(':') ? 'V6_ONLY' : 'V4_ONLY';
-    c.loadAssignment = { clusterName: oc.name, endpoints: [{ lbEndpoints: oc.endpoints.map(lbEndpoint) }] };
+    c.loadAssignment = { clusterName: oc.name, endpoints: [{ lbEndpoints: clusterLbEndpoints(snapshot, oc) }] };
   }
   const http2 = speaksHttp2(oc.port.protocol, oc.policy);
   if (http2) c.http2ProtocolOptions = {};
@@ -158,6 +177,8 @@ export function outboundCluster(snapshot: MeshSnapshot, proxy: ProxyNode, oc: Ou
   applyLoadBalancer(c, oc.policy);
   const ts = upstreamTransportSocket(snapshot, proxy, oc.policy.tls, { host: oc.service.hostname, serviceSans: oc.service.subjectAltNames ?? [], http2 });
   if (ts) c.transportSocket = ts;
+  const mtls = meshMtlsMode(snapshot, oc);
+  if (mtls) applyMeshMtls(c, mtls, expectedIdentities(snapshot, oc.service, oc.endpoints), http2);
   c.metadata = clusterMetadata(oc);
   return c;
 }

@@ -24,6 +24,11 @@ export interface HcmOptions {
    * the others, as in Istio: inbound and gateway listeners only.
    */
   securityFilters?: readonly HttpFilter[];
+  /**
+   * X-Forwarded-Client-Cert: sidecar inbound APPEND_FORWARD, gateways SANITIZE_SET (Istio's
+   * settings), both with the caller's subject, URI and DNS SANs; absent: Envoy's SANITIZE.
+   */
+  forwardClientCert?: 'APPEND_FORWARD' | 'SANITIZE_SET';
 }
 
 /** An HTTP filter chain as Istio builds it: security filters, CORS, fault injection, then the router. */
@@ -55,6 +60,10 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
   if (o.routeConfig) h.routeConfig = o.routeConfig;
   if (o.serverName) h.serverName = o.serverName;
   if (o.serverHeaderTransformation) h.serverHeaderTransformation = o.serverHeaderTransformation;
+  if (o.forwardClientCert) {
+    h.forwardClientCertDetails = o.forwardClientCert;
+    h.setCurrentClientCertDetails = { subject: true, dns: true, uri: true };
+  }
   return h;
 }
 

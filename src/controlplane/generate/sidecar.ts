@@ -19,6 +19,7 @@ import { convertRetries } from './retry.js';
 import { outboundTrafficMode, servicesForProxy } from './sidecar-scope.js';
 import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
 import { securityFilters } from './security/security-filters.js';
+import { inboundChains, peerAuthenticationMode } from './mesh-mtls.js';
 
 /** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
 export interface InboundPort {
@@ -128,12 +129,14 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
   // AuthorizationPolicy and RequestAuthentication filters, the same on every inbound port.
   const security = securityFilters(snapshot, proxy);
   for (const { port, service, tcp } of inboundPorts(snapshot, proxy)) {
+    // PeerAuthentication decides whether the port takes mTLS, plaintext, or both (mesh-mtls.ts).
+    const mtls = snapshot.mesh.meshMtls ? peerAuthenticationMode(snapshot, proxy, port) : 'DISABLE';
     if (tcp) {
       listeners.push({
         name: inboundListenerName(port),
         address: socketAddress('0.0.0.0', port),
         trafficDirection: 'INBOUND',
-        filterChains: [{ filters: [...security.tcp, tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] }],
+        filterChains: inboundChains(mtls, () => ({ filters: [...security.tcp, tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] })),
       });
       continue;
     }
@@ -160,7 +163,9 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       name: inboundListenerName(port),
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'INBOUND',
-      filterChains: [httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http })],
+      filterChains: inboundChains(mtls, () =>
+        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD' }),
+      ),
     });
   }
   return listeners;

@@ -16,6 +16,11 @@ export interface MeshConfig {
   readonly trustDomain: string;
   /** Namespace whose config applies mesh-wide (Istio's rootNamespace). */
   readonly rootNamespace: string;
+  /**
+   * The control plane runs the mesh CA, so every proxy has a workload certificate: inbound ports
+   * follow PeerAuthentication and clusters use auto mTLS. Off, the mesh talks plaintext.
+   */
+  readonly meshMtls?: boolean;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = { domainSuffix: 'cluster.local', trustDomain: 'cluster.local', rootNamespace: 'istio-system' };
