@@ -164,7 +164,8 @@ export function parseConditionKey(key: string): { attribute: ConditionAttribute;
   if (key === 'destination.namespace') return { problem: 'attribute destination.namespace is replaced by metadata.namespace of the policy', fix: 'put the policy in that namespace, and remove this condition' };
   if (key.startsWith('destination.labels')) return { problem: 'attribute destination.labels is replaced by the workload selector', fix: 'use spec.selector.matchLabels, and remove this condition' };
   if (key === 'destination.name' || key === 'destination.user') return { problem: `attribute ${key} was only supported by the old v1alpha1 RBAC API`, fix: 'use spec.selector to pick the workload, and remove this condition' };
-  const guess = didYouMean(key, [...Object.keys(PLAIN_ATTRIBUTES), 'request.headers', 'request.auth.claims']);
+  // Compare the attribute without its bracket part: request.auth.claim[groups] → request.auth.claims.
+  const guess = didYouMean(key.split('[')[0], [...Object.keys(PLAIN_ATTRIBUTES), 'request.headers', 'request.auth.claims']);
   return { problem: `unknown attribute ${key}${guess ? `; did you mean ${guess}?` : ''}`, fix: `use one of ${KNOWN_KEYS.join(', ')}` };
 }
 
