@@ -7,12 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MESH_CONFIG } from '../../src/controlplane/model/mesh-snapshot.js';
+import type { MeshConfig } from '../../src/controlplane/model/mesh-snapshot.js';
 import type { ProxyResources } from '../../src/controlplane/generate/generate.js';
 import type { Workload } from '../../src/registry/registry.js';
 import type { Cluster, HttpConnectionManager, Listener } from '../../src/xds/resources.js';
 import { pod, resourcesFor, yaml } from './mesh.js';
 
-const MTLS = { ...DEFAULT_MESH_CONFIG, meshMtls: true };
+const MTLS: MeshConfig = { ...DEFAULT_MESH_CONFIG, meshMtls: true };
 const BACKEND = pod('backend-0', 'default', '127.0.0.2', { labels: { app: 'backend' }, serviceAccount: 'backend' });
 const BACKEND_NO_SIDECAR: Workload = { ...pod('backend-1', 'default', '127.0.0.3', { labels: { app: 'backend' }, serviceAccount: 'legacy' }), hasSidecar: false };
 const FRONTEND = pod('frontend-0', 'default', '127.0.0.4', { labels: { app: 'frontend' }, serviceAccount: 'frontend' });
@@ -135,4 +136,38 @@ test('without a mesh CA the mesh talks plaintext: no mTLS chains, no transport s
   assert.deepEqual(inbound(r, 8080).chains, ['plaintext']);
   const fr = generate('', FRONTEND, DEFAULT_MESH_CONFIG);
   assert.equal(cluster(fr, OUT).transportSocketMatches, undefined);
+});
+
+test('IG-07 a Gateway server with ISTIO_MUTUAL serves the gateway identity and requires mesh client certificates', () => {
+  const gw = yaml`
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: Gateway
+    metadata: { name: internal, namespace: default }
+    spec:
+      selector: { istio: ingressgateway }
+      servers:
+      - port: { number: 443, name: https, protocol: HTTPS }
+        tls: { mode: ISTIO_MUTUAL }
+        hosts: ['*']
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: { name: internal, namespace: default }
+    spec:
+      hosts: ['backend.example.com']
+      gateways: [internal]
+      http: [{ route: [{ destination: { host: backend, port: { number: 8080 } } }] }]
+  `;
+  const r = resourcesFor({ manifests: BASE + gw, pods: PODS, mesh: MTLS });
+  const l = r.listeners.find((x) => x.address.socketAddress.portValue === 8443)!;
+  const ts = l.filterChains[0]!.transportSocket!.typedConfig;
+  assert.deepEqual(ts.commonTlsContext?.tlsCertificateSdsSecretConfigs?.map((s) => s.name), ['default']);
+  assert.equal(ts.commonTlsContext?.validationContextSdsSecretConfig?.name, 'ROOTCA');
+  assert.equal(ts.requireClientCertificate, true);
+  // The gateway's hop to the backend is mesh mTLS too (auto mTLS on its clusters).
+  assert.ok(r.clusters.find((c) => c.name === OUT)?.transportSocketMatches);
+  // Gateways set XFCC afresh for mTLS callers (Istio's SANITIZE_SET).
+  const hcm = l.filterChains[0]!.filters[0]!.typedConfig as unknown as HttpConnectionManager;
+  assert.equal(hcm.forwardClientCertDetails, 'SANITIZE_SET');
 });

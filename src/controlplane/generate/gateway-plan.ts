@@ -14,6 +14,7 @@ import { boundHosts, gatewayBindPort, gatewayDomains, gatewaysForProxy, hostInte
 import type { RouteContext } from './http-routes.js';
 import { translateHttpRules } from './http-routes.js';
 import { ingressVirtualHosts, planIngress } from './ingress.js';
+import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET } from './mesh-mtls.js';
 import { outboundClusterName } from './names.js';
 
 export interface WeightedTarget {
@@ -25,7 +26,7 @@ export interface WeightedTarget {
 export interface TlsChainPlan {
   /** SNI names; empty = any (the chain for clients without SNI or `*` hosts). */
   readonly serverNames: readonly string[];
-  readonly mode: 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL' | 'PASSTHROUGH';
+  readonly mode: 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL' | 'ISTIO_MUTUAL' | 'PASSTHROUGH';
   /** SDS name of the server certificate (terminating chains). */
   readonly certSecret?: string;
   /** SDS name of the client CA bundle (MUTUAL, OPTIONAL_MUTUAL). */
@@ -167,7 +168,23 @@ function addTlsServer(snapshot: MeshSnapshot, proxy: ProxyNode, plans: Map<numbe
     }
     return;
   }
-  if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return; // ISTIO_MUTUAL, AUTO_PASSTHROUGH: later
+  if (mode === 'ISTIO_MUTUAL') {
+    // The gateway's own workload certificate, clients from the mesh CA only (IG-07).
+    if (!snapshot.mesh.meshMtls) return;
+    const vhosts = new Map<string, VirtualHost>();
+    bindVirtualServices(snapshot, proxy, b, vhosts, hashPolicy, new Map());
+    const idx = p.chains.length;
+    p.chains.push({
+      serverNames: names,
+      mode,
+      certSecret: WORKLOAD_CERT_SECRET,
+      caSecret: ROOT_CA_SECRET,
+      routeName: `https.${b.server.port.number}.${b.server.name ?? b.server.port.name ?? idx}.${b.gateway.metadata.name}.${b.gateway.metadata.namespace}`,
+      vhosts,
+    });
+    return;
+  }
+  if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return; // AUTO_PASSTHROUGH: multi-network only
   const credential = tls?.credentialName ?? tls?.credentialNames[0];
   if (!credential) return;
   const secret = snapshot.store.get('Secret', ns, credential);

@@ -46,8 +46,8 @@ function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: Secu
   }
   return {
     ...(match ? { filterChainMatch: match } : {}),
-    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http }),
-    transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL'),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET' }),
+    transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL' || c.mode === 'ISTIO_MUTUAL'),
   };
 }
 
@@ -59,7 +59,7 @@ export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashP
     .flatMap((p): Listener[] => {
       let filterChains: FilterChain[];
       if (p.kind === 'http') {
-        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http })];
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET' })];
       } else if (p.kind === 'tcp') {
         filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
       } else {
@@ -87,6 +87,8 @@ export function gatewaySecrets(snapshot: MeshSnapshot, proxy: ProxyNode): Secret
   for (const p of planGatewayPorts(snapshot, proxy, undefined).values()) {
     if (p.kind !== 'tls') continue;
     for (const c of p.chains) {
+      // The mesh identity (ISTIO_MUTUAL) comes from the proxy's own CA client, not from Secrets.
+      if (c.mode === 'ISTIO_MUTUAL') continue;
       if (c.certSecret) names.add(c.certSecret);
       if (c.caSecret) names.add(c.caSecret);
     }
