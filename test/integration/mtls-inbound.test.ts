@@ -143,3 +143,10 @@ test('a TCP port terminates mTLS in front of its TCP proxy; without a client cer
     }),
   );
 });
+
+test('a plaintext HTTP caller on a STRICT (TLS-only) listener is told why in a 503, not just cut off', { skip }, async () => {
+  const r = await request(`http://127.0.0.1:${proxy.port('inbound_tcp')}/`);
+  assert.equal(r.status, 503);
+  assert.equal(r.headers['x-strait-details'], 'filter_chain_not_found{plaintext_on_tls_only_listener}');
+  assert.match(r.body, /accepts only TLS .*PeerAuthentication STRICT.*DestinationRule tls mode/);
+});

@@ -254,7 +254,14 @@ export class ListenerManager {
       const name = r.tls ? r.sni : dst ? connectHost(dst.authority) : undefined;
       const chain = selectChain(chains, r.tls, name, dst?.port);
       if (!chain) {
-        // Envoy closes connections no filter chain takes (flag NR on the listener).
+        // Envoy closes connections no filter chain takes. Strait first tells a plaintext HTTP/1
+        // caller why when the listener only takes TLS (a STRICT mTLS port called without mTLS,
+        // e.g. a DestinationRule with tls.mode DISABLE): the calling proxy relays the answer.
+        if (!r.tls && buf.length > 0 && /^[A-Z]{3,10} \S+ HTTP\/1\.[01]\r?\n/.test(buf.subarray(0, 256).toString('latin1')) && chains.every((c) => c.spec.tls !== null)) {
+          const body = `listener ${l.name} accepts only TLS (mutual TLS: PeerAuthentication STRICT); this connection was plaintext. Check the caller's DestinationRule tls mode (DISABLE) or its sidecar.\n`;
+          socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-strait-flags: NR\r\nx-strait-details: filter_chain_not_found{plaintext_on_tls_only_listener}\r\nconnection: close\r\n\r\n${body}`);
+          return;
+        }
         socket.destroy();
         return;
       }
