@@ -438,3 +438,68 @@ export interface Bootstrap {
   /** When present, the proxy connects to this ADS server (gRPC, host:port) for its config. */
   dynamicResources?: { adsServer: string };
 }
+
+// ---- HTTP filter: JWT authentication (envoy.extensions.filters.http.jwt_authn.v3) --------------
+
+/** JwtAuthentication, the typed config of `envoy.filters.http.jwt_authn` (src/filters/http/jwt_authn/). */
+export interface JwtAuthentication {
+  '@type'?: string;
+  /** Providers by name (Istio: `origins-<i>`, one per jwtRule). */
+  providers?: Record<string, JwtProvider>;
+  /** First match wins; a rule without a requirement lets its requests through unchecked. */
+  rules?: { match: RouteMatch; requires?: JwtRequirement; requirementName?: string }[];
+  /** Let CORS preflights through (Istio: true). */
+  bypassCorsPreflight?: boolean;
+  /** Named requirements, for rules' and routes' (PerRouteConfig) requirementName. */
+  requirementMap?: Record<string, JwtRequirement>;
+  /** Deny with an empty body and no www-authenticate. */
+  stripFailureResponse?: boolean;
+}
+
+export interface JwtProvider {
+  /** The token's `iss` must equal it; '' accepts any issuer. */
+  issuer?: string;
+  /** The token's `aud` must contain one of them (http(s):// and a trailing / are ignored); empty: any. */
+  audiences?: string[];
+  /** Exactly one of remoteJwks and localJwks. */
+  remoteJwks?: {
+    httpUri: { uri: string; cluster: string; timeout: string };
+    /** Default 600s. */
+    cacheDuration?: string;
+    asyncFetch?: { fastListener?: boolean; failedRefetchDuration?: string };
+    retryPolicy?: { retryBackOff?: { baseInterval: string; maxInterval?: string }; numRetries?: number; retryOn?: string };
+  };
+  localJwks?: DataSource & { inlineBytes?: string; environmentVariable?: string };
+  /** Keep the token in the forwarded request (Istio forwardOriginalToken; default false: removed). */
+  forward?: boolean;
+  /** Default (all three empty): `Authorization: Bearer <t>`, then the `access_token` parameter. */
+  fromHeaders?: { name: string; valuePrefix?: string }[];
+  fromParams?: string[];
+  fromCookies?: string[];
+  /** Header receiving the payload's base64url (Istio outputPayloadToHeader). */
+  forwardPayloadHeader?: string;
+  padForwardPayloadHeader?: boolean;
+  /** Dynamic metadata key of the verified payload (Istio: "payload"; older Istio: the issuer). */
+  payloadInMetadata?: string;
+  /** Istio: {spaceDelimitedClaims: ["permission", "scope", ...]}. */
+  normalizePayloadInMetadata?: { spaceDelimitedClaims?: string[] };
+  headerInMetadata?: string;
+  /** 0 or unset: 60. */
+  clockSkewSeconds?: number;
+  /** Istio outputClaimToHeaders; claimName may be a dotted path into nested claims. */
+  claimToHeaders?: { headerName: string; claimName: string }[];
+  /** Accepted; Strait picks routes before HTTP filters, so it has no effect. */
+  clearRouteCache?: boolean;
+  /** Accepted and ignored (a cache of verified tokens). */
+  jwtCacheConfig?: { jwtCacheSize?: number };
+}
+
+/** A oneof: exactly one field, or none (no requirement). */
+export interface JwtRequirement {
+  providerName?: string;
+  providerAndAudiences?: { providerName: string; audiences?: string[] };
+  requiresAny?: { requirements: JwtRequirement[] };
+  requiresAll?: { requirements: JwtRequirement[] };
+  allowMissingOrFailed?: Record<string, never>;
+  allowMissing?: Record<string, never>;
+}
