@@ -1,12 +1,15 @@
 // Cross-resource checks over a loaded ConfigStore, in the spirit of `istioctl analyze`: references
 // that point at nothing (namespaces, Services or ServiceEntries, ports, Gateways, Secrets,
 // IngressClasses) and selectors that select nothing; the Istio traffic-management analyzers
-// (subsets, delegation, competing VirtualServices and DestinationRules) are in analyze-istio.ts. Each resource is valid on its own by now; these are the mistakes
+// (subsets, delegation, competing VirtualServices and DestinationRules) are in analyze-istio.ts,
+// the security ones (mTLS conflicts, ext-authz providers, policy scopes) in analyze-security.ts.
+// Each resource is valid on its own by now; these are the mistakes
 // only visible together. A broken reference that makes traffic fail outright is an error, one
 // that may be intended (a Service for pods that come later) is a warning. Every diagnostic points
 // at the offending field through `source.at(path)`.
 
 import { analyzeIstio, destinationsOf, serviceEntriesFor } from './analyze-istio.js';
+import { analyzeSecurity } from './analyze-security.js';
 import type { ConfigStore } from './config-store.js';
 import { displayPath } from './format.js';
 import {
@@ -20,6 +23,10 @@ import {
   requestedIngressClass,
 } from './ingress-class.js';
 import type { IngressClassDecision } from './ingress-class.js';
+import { BUILTIN_GATEWAY, selects } from './security-scope.js';
+
+// Kept here too: they were defined in this module first.
+export { BUILTIN_GATEWAY, selects } from './security-scope.js';
 import type {
   Diagnostic,
   FieldPath,
@@ -32,20 +39,9 @@ import type {
   VirtualServiceResource,
 } from './types.js';
 
-/** Labels and namespace of the ingress gateway that Strait always runs. */
-export const BUILTIN_GATEWAY: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> } = {
-  namespace: 'istio-system',
-  labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' },
-};
-
 function at(source: ResourceSource, path: FieldPath, severity: Severity, code: string, message: string, fix: string): Diagnostic {
   const pos = source.at(path);
   return { severity, file: pos.file, line: pos.line, col: pos.col, code, message, fix };
-}
-
-/** True when every label the selector asks for is present with the same value. */
-export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  return Object.entries(selector).every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
 }
 
 function showLabels(labels: Readonly<Record<string, string>>): string {
@@ -481,6 +477,7 @@ export function analyze(store: ConfigStore): Diagnostic[] {
     ...checkServiceSelectors(store),
     ...checkVirtualServices(store),
     ...analyzeIstio(store),
+    ...analyzeSecurity(store),
     ...checkGatewaySelectors(store),
     ...checkIngressClasses(store),
     ...checkIngresses(store),
