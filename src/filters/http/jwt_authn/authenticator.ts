@@ -18,6 +18,7 @@ import { checkTime, parseJwt } from './jwt.js';
 import type { Jwt } from './jwt.js';
 import { verifySignature } from './jwks.js';
 import type { Jwks } from './jwks.js';
+import type { KeySource } from './key-source.js';
 import type { AudienceChecker, Provider, ProviderIndex } from './provider.js';
 import type { Status } from './status.js';
 
@@ -30,6 +31,11 @@ export interface VerifyContext {
   readonly nowSeconds: number;
   /** Metadata entries of verified tokens (payload_in_metadata / header_in_metadata keys). */
   readonly metadata: Record<string, unknown>;
+  /**
+   * Key sources whose fetch failed during this request: Istio's requirement verifies a token
+   * twice (provider, then allow_missing), and the second pass must not fetch again.
+   */
+  failedSources?: Set<KeySource>;
 }
 
 export interface AuthenticatorOptions {
@@ -78,7 +84,12 @@ function verifyToken(ctx: VerifyContext, loc: TokenLocation, o: AuthenticatorOpt
   if (cached) {
     verified = verifySignature(jwt, cached).then((st) => (st === 'JwksKidAlgMismatch' ? retryWithFreshKeys(jwt, provider, st) : st));
   } else if (keys.remote) {
-    verified = keys.load().then((r) => (typeof r === 'string' ? r : verifySignature(jwt, r)));
+    if (ctx.failedSources?.has(keys)) return 'JwksFetchFail';
+    verified = keys.load().then((r) => {
+      if (typeof r !== 'string') return verifySignature(jwt, r);
+      (ctx.failedSources ??= new Set()).add(keys);
+      return r;
+    });
   } else {
     // An inline key set without one usable key: nothing can verify (Envoy's JwksNoValidKeys).
     return 'JwksNoValidKeys';
