@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that Strait's tests and benchmarks talk to as real peers:
-# curl and openssl (clients), nginx and haproxy (benchmark peers), wrk and h2load (load).
+# curl and openssl (clients), nginx and haproxy (benchmark peers), wrk and h2load (load),
+# sslscan (TLS posture of the proxies: versions and ciphers offered).
 # Safe to run twice; needs root (or sudo) and Debian's package index.
 set -euo pipefail
-pkgs=(curl openssl nginx-light haproxy wrk nghttp2-client)
+pkgs=(curl openssl nginx-light haproxy wrk nghttp2-client sslscan)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
