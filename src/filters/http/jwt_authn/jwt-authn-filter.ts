@@ -84,8 +84,10 @@ export class JwtAuthnFilter implements HttpFilter {
       this.stats.allowed.value++;
       return;
     }
-    // The realm names the request as it arrived, before a token parameter is taken out.
-    const realm = `${req.scheme}://${req.authority}${req.path.length > MAX_REALM_PATH ? req.path.slice(0, MAX_REALM_PATH) : req.path}`;
+    // The realm names the request as it arrived, before a token parameter is taken out; it is
+    // only spelled out when the request is refused.
+    const path = req.path;
+    const realm = (): string => `${req.scheme}://${req.authority}${path.length > MAX_REALM_PATH ? path.slice(0, MAX_REALM_PATH) : path}`;
     const ctx: VerifyContext = { req, nowSeconds: Math.floor(this.clock.now() / 1000), metadata: {} };
     const r: MaybePromise<Status> = verifier.verify(ctx);
     if (typeof r === 'string') return this.complete(s, ctx, r, realm);
@@ -96,7 +98,7 @@ export class JwtAuthnFilter implements HttpFilter {
     );
   }
 
-  private complete(s: FilterStream, ctx: VerifyContext, status: Status, realm: string): FilterResult {
+  private complete(s: FilterStream, ctx: VerifyContext, status: Status, realm: () => string): FilterResult {
     if (status === 'Ok') {
       this.stats.allowed.value++;
       if (Object.keys(ctx.metadata).length > 0) {
@@ -108,7 +110,7 @@ export class JwtAuthnFilter implements HttpFilter {
     this.stats.denied.value++;
     const text = statusText(status);
     const code = status === 'JwtAudienceNotAllowed' ? 403 : 401;
-    const challenge = this.settings.stripFailureResponse ? null : `Bearer realm="${realm}"${status === 'JwtMissed' ? '' : ', error="invalid_token"'}`;
+    const challenge = this.settings.stripFailureResponse ? null : `Bearer realm="${realm()}"${status === 'JwtMissed' ? '' : ', error="invalid_token"'}`;
     return denial(s, code, this.settings.stripFailureResponse ? '' : text, text, challenge);
   }
 
