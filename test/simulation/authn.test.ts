@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JwtAuthentication } from '../../src/controlplane/generate/security/envoy-types.js';
+import type { IstioJwtAuthentication as JwtAuthentication } from '../../src/controlplane/generate/security/request-authn.js';
 import { filterNames, FOO_SERVICES, HTTPBIN, httpFilters, rbacConfigs, SLEEP } from './authz-fixtures.js';
 import { GATEWAY_POD, resourcesFor, yaml } from './mesh.js';
 

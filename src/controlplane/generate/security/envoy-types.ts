@@ -2,8 +2,8 @@
 // Strait emits: RBAC (envoy.config.rbac.v3 and the HTTP/network filter wrappers), JWT
 // authentication (envoy.extensions.filters.http.jwt_authn.v3) and external authorization
 // (envoy.extensions.filters.{http,network}.ext_authz.v3). Typed here, beside the generators,
-// until the filter engineers' interfaces in src/xds/resources.ts cover them; the field names
-// are Envoy's, so reconciling is a change of import, not of shape.
+// until the filter engineers' interfaces in src/xds/resources.ts cover them (JwtAuthentication
+// is there already); the field names are Envoy's, so reconciling is a change of import.
 
 import type { HeaderMatcher, StringMatcher } from '../../../xds/resources.js';
 
@@ -106,39 +106,6 @@ export interface HttpUri {
   uri: string;
   cluster: string;
   timeout: string;
-}
-
-/** envoy.extensions.filters.http.jwt_authn.v3.JwtProvider. */
-export interface JwtProvider {
-  issuer?: string;
-  audiences?: string[];
-  remoteJwks?: { httpUri: HttpUri; cacheDuration: string };
-  localJwks?: { inlineString: string };
-  forward?: boolean;
-  fromHeaders?: { name: string; valuePrefix?: string }[];
-  fromParams?: string[];
-  fromCookies?: string[];
-  forwardPayloadHeader?: string;
-  payloadInMetadata: string;
-  normalizePayloadInMetadata?: { spaceDelimitedClaims: string[] };
-  claimToHeaders?: { headerName: string; claimName: string }[];
-  clearRouteCache?: boolean;
-}
-
-/** envoy.extensions.filters.http.jwt_authn.v3.JwtRequirement (exactly one field set). */
-export interface JwtRequirement {
-  providerName?: string;
-  requiresAny?: { requirements: JwtRequirement[] };
-  requiresAll?: { requirements: JwtRequirement[] };
-  allowMissing?: Record<string, never>;
-}
-
-/** envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication. */
-export interface JwtAuthentication {
-  '@type': typeof JWT_AUTHN_TYPE;
-  providers: Record<string, JwtProvider>;
-  rules: { match: { prefix: string }; requires: JwtRequirement }[];
-  bypassCorsPreflight?: boolean;
 }
 
 /** envoy.type.matcher.v3.ListStringMatcher. */

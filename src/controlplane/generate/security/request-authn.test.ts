@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JWTRule } from '../../../config/types.js';
-import type { JwtAuthentication } from './envoy-types.js';
+import type { IstioJwtAuthentication as JwtAuthentication } from './request-authn.js';
 import { EMPTY_JWKS, jwksCluster, jwtAuthentication, jwtAuthnFilter } from './request-authn.js';
 
 function rule(r: Partial<JWTRule>): JWTRule {

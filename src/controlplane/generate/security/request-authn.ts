@@ -18,12 +18,18 @@
 //   (fail closed, as Istio does when its fetch fails).
 
 import type { JWTRule } from '../../../config/types.js';
-import type { HttpFilter } from '../../../xds/resources.js';
+import type { HttpFilter, JwtAuthentication, JwtProvider, JwtRequirement } from '../../../xds/resources.js';
 import { protoDuration } from '../destination-policy.js';
 import { outboundClusterName } from '../names.js';
 import { JWT_PAYLOAD_KEY } from './authz-matchers.js';
-import type { JwtAuthentication, JwtProvider, JwtRequirement } from './envoy-types.js';
 import { JWT_AUTHN_FILTER, JWT_AUTHN_TYPE } from './envoy-types.js';
+
+/** The jwt_authn config this generator writes: its providers and its one rule are always there. */
+export interface IstioJwtAuthentication extends JwtAuthentication {
+  '@type': typeof JWT_AUTHN_TYPE;
+  providers: Record<string, JwtProvider>;
+  rules: { match: { prefix: string }; requires: JwtRequirement }[];
+}
 
 export interface JwtFilterOptions {
   /**
@@ -75,7 +81,7 @@ function provider(rule: JWTRule, o: JwtFilterOptions): JwtProvider {
 }
 
 /** The jwt_authn filter config for the rules that apply to a proxy, or undefined when there are none. */
-export function jwtAuthentication(rules: readonly JWTRule[], o: JwtFilterOptions): JwtAuthentication | undefined {
+export function jwtAuthentication(rules: readonly JWTRule[], o: JwtFilterOptions): IstioJwtAuthentication | undefined {
   if (rules.length === 0) return undefined;
   // Stable sort: rules of the same issuer keep their policies' order.
   const iss = (r: JWTRule): string => r.issuer ?? '';
