@@ -5,9 +5,11 @@
 import { registerHttpFilter } from './registry.js';
 import { corsFilterFactory } from './cors/config.js';
 import { faultFilterFactory } from './fault/config.js';
+import { rbacFilterFactory } from './rbac/config.js';
 import { jwtAuthnFilterFactory } from './jwt_authn/config.js';
 
 // Order does not matter: a filter's place in a chain comes from the HCM's http_filters list.
 registerHttpFilter(faultFilterFactory);
 registerHttpFilter(corsFilterFactory);
 registerHttpFilter(jwtAuthnFilterFactory);
+registerHttpFilter(rbacFilterFactory);
