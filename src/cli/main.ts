@@ -112,6 +112,19 @@ program
   });
 
 program
+  .command('ext-authz')
+  .description("Run Istio's sample external authorizer (what the ext-authz image of samples/extauthz runs).")
+  .option('--host <ip>', 'listen address (default: $HOST or 127.0.0.1)')
+  .option('--http <port>', 'HTTP check API port', '8000')
+  .option('--grpc <port>', 'gRPC check API port', '9000')
+  .option('--allow-service-account <name>', 'workloads of this service account are allowed without the header', 'a')
+  .option('--exit-on-stdin-close', 'exit when stdin closes')
+  .action(async (opts) => {
+    const { runExtAuthz } = await import('./commands/ext-authz.js');
+    process.exitCode = await runExtAuthz(opts);
+  });
+
+program
   .command('tcp-echo')
   .description("Run Istio's TCP echo server (what the istio/tcp-echo-server image of samples/tcp-echo runs).")
   .argument('<ports>', 'comma-separated ports, e.g. 9000,9001,9002')

@@ -26,6 +26,7 @@ export const BUILTIN_IMAGE_NAMES: readonly string[] = [
   'kong/httpbin',
   'kennethreitz/httpbin',
   'istio/tcp-echo-server',
+  'istio-testing/ext-authz',
 ];
 
 const BOOKINFO_WHAT: Readonly<Record<string, string>> = {
@@ -51,6 +52,8 @@ export function builtinImage(image: string): BuiltinImage | undefined {
   // The ports and the prefix come from the container's args (`["9000,9001,9002", "one"]`), which
   // the runner appends, exactly as the image's entrypoint receives them.
   if (repo === 'istio/tcp-echo-server') return { args: ['tcp-echo'], description: 'Istio\'s TCP echo server (echoes each line after a prefix)' };
+  // samples/extauthz: gcr.io/istio-testing/ext-authz (and the same image under istio/).
+  if (repo === 'istio-testing/ext-authz' || repo === 'istio/ext-authz') return { args: ['ext-authz'], description: 'Istio\'s sample external authorizer (allows `x-ext-authz: allow`)' };
   return bookinfo(repo);
 }
 
