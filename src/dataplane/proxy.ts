@@ -42,6 +42,8 @@ export class Proxy {
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   private resources: ResourceSet = EMPTY_RESOURCES;
+  /** Secrets made in this process (the identity agent's `default` and `ROOTCA`), by name. */
+  private localSecrets: ReadonlyMap<string, Secret> = new Map();
   private readonly sinks = new Map<string, AccessLogSink>();
   private ads: AdsClient | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -66,8 +68,38 @@ export class Proxy {
     return this.opts.bootstrap.node;
   }
 
+  /** What the proxy runs: the xDS resources, with local secrets in place of same-named SDS ones. */
   current(): ResourceSet {
-    return this.resources;
+    return this.withLocalSecrets(this.resources);
+  }
+
+  /**
+   * Installs secrets made in this process, replacing the previous local set. Listeners and
+   * clusters that name them over SDS resolve them as if SDS had delivered them, and they win over
+   * an SDS secret of the same name (as Istio's agent alone serves `default` and `ROOTCA` to
+   * Envoy). The config is re-applied in order with xDS updates: new handshakes use the new
+   * certificate; connections already open keep theirs. Rejects (keeping the previous secrets)
+   * when the config does not compile with them.
+   */
+  setLocalSecrets(secrets: readonly Secret[]): Promise<void> {
+    const run = async () => {
+      const prev = this.localSecrets;
+      this.localSecrets = new Map(secrets.map((x) => [x.name, x]));
+      try {
+        await this.apply(this.resources);
+      } catch (e) {
+        this.localSecrets = prev;
+        throw e;
+      }
+    };
+    const p = this.chain.then(run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private withLocalSecrets(res: ResourceSet): ResourceSet {
+    if (this.localSecrets.size === 0) return res;
+    return { ...res, secrets: new Map([...res.secrets, ...this.localSecrets]) };
   }
 
   /** Applies static resources, then connects to the ADS server if the bootstrap names one. */
@@ -104,7 +136,7 @@ export class Proxy {
     if (!got(TYPE_URL.listener) || !got(TYPE_URL.cluster)) return false;
     if (rdsNames(this.resources.listeners).some((n) => !this.resources.routes.has(n))) return false;
     if (edsNames(this.resources.clusters).length > 0 && !this.haveEds) return false;
-    if (sdsNames(this.resources).some((n) => !this.resources.secrets.has(n))) return false;
+    if (sdsNames(this.resources).some((n) => !this.resources.secrets.has(n) && !this.localSecrets.has(n))) return false;
     return true;
   }
 
@@ -180,7 +212,7 @@ export class Proxy {
   }
 
   private async apply(next: ResourceSet): Promise<void> {
-    const compiled = compileConfig(next, this.clusters, this.stats, this.opts.addresses, { clock: this.opts.clock, random: this.opts.random });
+    const compiled = compileConfig(this.withLocalSecrets(next), this.clusters, this.stats, this.opts.addresses, { clock: this.opts.clock, random: this.opts.random });
     for (const l of compiled.listeners) {
       for (const c of l.chains) for (const log of c.network.kind === 'http' ? c.network.hcm.accessLogs : c.network.tcp.accessLogs) log.sink = this.sinkFor(log.path);
     }

@@ -111,6 +111,11 @@ export class AdsServer<P> {
     this.server.addService(ADS_SERVICE, { StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.onStream(call) });
   }
 
+  /** Serves another gRPC service on the same server and port (the CA's); call before listen(). */
+  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(service, implementation);
+  }
+
   async listen(host: string, port: number): Promise<number> {
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
