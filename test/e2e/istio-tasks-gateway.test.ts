@@ -17,7 +17,7 @@ import { makeCa, makeSignedCert } from '../helpers/certs.js';
 import type { TestCert } from '../helpers/certs.js';
 import { eventually, request } from '../helpers/http.js';
 import { applyAndSync, ManifestDir, readyPods } from '../helpers/istio-tasks.js';
-import { startMesh } from '../helpers/strait-up.js';
+import { ROOT, startMesh } from '../helpers/strait-up.js';
 import type { RunningMesh } from '../helpers/strait-up.js';
 
 const run = promisify(execFile);
@@ -235,4 +235,18 @@ test('TASK-09, MUTUAL: without a client certificate, or with one from another CA
   assert.notEqual((await curl('httpbin.example.com', '/status/418', ca1, stranger)).code, 0, 'a client certificate from another CA is refused');
   // The right certificate still works.
   assert.equal((await curl('httpbin.example.com', '/status/418', ca1, client)).status, '418');
+});
+
+test('TASK-09, OPTIONAL_MUTUAL: no client certificate is served, the CA\'s certificate too, one from another CA is refused', async () => {
+  const optional = fs.readFileSync(path.join(ROOT, `${GW}/mygateway-mutual.yaml`), 'utf8').replace('mode: MUTUAL', 'mode: OPTIONAL_MUTUAL');
+  assert.match(optional, /mode: OPTIONAL_MUTUAL/);
+  await applyAndSync(mesh, () => files.applyText(optional, 'mygateway (OPTIONAL_MUTUAL)'), 'mygateway with OPTIONAL_MUTUAL');
+  const anonymous = await eventually(async () => {
+    const c = await curl('httpbin.example.com', '/status/418', ca1);
+    return c.code === 0 ? c : undefined;
+  }, 'the gateway to accept a client without a certificate');
+  assert.equal(anonymous.status, '418');
+  assert.equal((await curl('httpbin.example.com', '/status/418', ca1, client)).status, '418');
+  const stranger = await curl('httpbin.example.com', '/status/418', ca1, signed(ca(), 'client.example.com'));
+  assert.notEqual(stranger.code, 0, 'a certificate that does not verify is refused, even when optional');
 });
