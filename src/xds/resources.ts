@@ -163,8 +163,12 @@ export interface HttpConnectionManager {
   streamIdleTimeout?: string;
   requestHeadersTimeout?: string;
   accessLog?: AccessLog[];
+  /** RFC 3986 normalisation of the path before routing and filters (Envoy's default: false; Istio: true). */
   normalizePath?: boolean;
+  /** Runs of `/` become one (Istio MERGE_SLASHES, DECODE_AND_MERGE_SLASHES). */
   mergeSlashes?: boolean;
+  /** `%2F` `%5C` in the path (Envoy's default IMPLEMENTATION_SPECIFIC_DEFAULT = KEEP_UNCHANGED). */
+  pathWithEscapedSlashesAction?: 'IMPLEMENTATION_SPECIFIC_DEFAULT' | 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
   /** X-Forwarded-Client-Cert policy (default SANITIZE) and what the current element carries. */
   forwardClientCertDetails?: 'SANITIZE' | 'FORWARD_ONLY' | 'APPEND_FORWARD' | 'SANITIZE_SET' | 'ALWAYS_FORWARD_ONLY';
   setCurrentClientCertDetails?: { subject?: boolean; cert?: boolean; chain?: boolean; dns?: boolean; uri?: boolean };
@@ -308,6 +312,8 @@ export interface RouteConfiguration {
   name: string;
   virtualHosts: VirtualHost[];
   validateClusters?: boolean;
+  /** Routes (and RBAC path rules) match the path without `;` parameters of its segments. */
+  ignorePathParametersInPathMatching?: boolean;
 }
 
 // ---- cluster / endpoint -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ import type { CompiledRoute } from '../router/route-table.js';
 import { newStreamInfo } from './stream-info.js';
 import type { StreamInfo } from './stream-info.js';
 import { routeRequest } from '../router/router.js';
+import { normalizeRequestPath, removePathParameters } from './path-normalization.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -142,6 +143,18 @@ export class HttpConnectionManager {
       bad = localReply(431, 'DPE', 'http1.too_many_headers', `the request has more than ${cfg.maxHeadersCount} headers`);
     }
 
+    // Path normalisation comes before anything reads the path (routing, filters, the upstream).
+    let redirectTo: string | null = null;
+    if (!bad && fullPath.charCodeAt(0) === 47 /* '/' */) {
+      const n = normalizeRequestPath(cfg.pathNormalization, fullPath);
+      if (typeof n === 'string') fullPath = n;
+      else if (n.kind === 'redirect') redirectTo = n.path;
+      else {
+        cfg.stats.failedPathNormalization.value++;
+        bad = localReply(400, '', 'path_normalization_failed', `request path "${fullPath.slice(0, 100)}" cannot be normalised (normalize_path refuses %00; path_with_escaped_slashes_action REJECT_REQUEST refuses %2F and %5C)`);
+      }
+    }
+
     info.authority = authority;
     info.scheme = scheme;
     info.path = fullPath;
@@ -182,13 +195,20 @@ export class HttpConnectionManager {
       this.reply(d, bad);
       return;
     }
+    if (redirectTo !== null) {
+      this.redirectNormalized(d, redirectTo);
+      return;
+    }
     if (cfg.routeConfigMissing) {
       this.reply(d, localReply(404, 'NR', 'route_configuration_not_found', `route configuration "${cfg.rdsName}" has not been received from the control plane`));
       return;
     }
-    const qi = fullPath.indexOf('?');
-    const path = qi < 0 ? fullPath : fullPath.slice(0, qi);
-    const query = qi < 0 ? '' : fullPath.slice(qi + 1);
+    // ignore_path_parameters_in_path_matching: routes see the path without `;` parameters; the
+    // upstream still gets them.
+    const matchPath = cfg.routeTable.ignorePathParameters ? removePathParameters(fullPath) : fullPath;
+    const qi = matchPath.indexOf('?');
+    const path = qi < 0 ? matchPath : matchPath.slice(0, qi);
+    const query = qi < 0 ? '' : matchPath.slice(qi + 1);
     const lookup = (name: string): string | undefined => {
       if (name.charCodeAt(0) === 58 /* ':' */) {
         if (name === ':method') return info.method;
@@ -199,7 +219,7 @@ export class HttpConnectionManager {
       const v = headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
-    const match = cfg.routeTable.match(authority, fullPath, path, query, lookup);
+    const match = cfg.routeTable.match(authority, matchPath, path, query, lookup);
     if (!match) {
       cfg.stats.noRoute.value++;
       const vhost = cfg.routeTable.findVirtualHost(authority);
@@ -224,6 +244,21 @@ export class HttpConnectionManager {
     }
   }
 
+
+  /**
+   * UNESCAPE_AND_REDIRECT: 307 to the normalised path (Envoy's details are those of a failed
+   * normalisation). gRPC clients do not follow redirects, so they get Envoy's 400 instead.
+   */
+  private redirectNormalized(d: DownstreamRequest, location: string): void {
+    const ct = d.headers['content-type'];
+    if (isGrpcRequest(typeof ct === 'string' ? ct : undefined)) {
+      d.cfg.stats.failedPathNormalization.value++;
+      this.reply(d, localReply(400, '', 'path_normalization_failed', `request path "${d.fullPath.slice(0, 100)}" has escaped slashes and gRPC cannot follow the redirect to "${location}"`));
+      return;
+    }
+    d.cfg.stats.redirectedWithNormalizedPath.value++;
+    this.reply(d, localReply(307, '', 'path_normalization_failed', `request path "${d.fullPath.slice(0, 100)}" has escaped slashes; use "${location}"`, { headers: [['location', location]] }));
+  }
 
   private afterFilters(d: DownstreamRequest, route: CompiledRoute, r: LocalReply | undefined): void {
     if (d.done) return;

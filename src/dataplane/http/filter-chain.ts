@@ -38,6 +38,9 @@ class DownstreamView implements FilterRequest {
   get remoteAddress(): string {
     return this.d.req.socket.remoteAddress ?? '';
   }
+  get ignorePathParameters(): boolean {
+    return this.d.cfg.routeTable.ignorePathParameters;
+  }
 }
 
 class FlatHeaders implements FilterResponseHeaders {

@@ -16,6 +16,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
 import type { HttpFilter } from '../../filters/http/api.js';
 import { filterByTypeUrl } from '../../filters/http/registry.js';
+import type { EscapedSlashesAction, PathNormalization } from './path-normalization.js';
 
 export interface CompiledAccessLog {
   readonly format: (s: StreamInfo) => string;
@@ -33,6 +34,8 @@ export interface HcmStats {
   readonly noRoute: Counter;
   readonly noCluster: Counter;
   readonly rqTimeout: Counter;
+  readonly failedPathNormalization: Counter;
+  readonly redirectedWithNormalizedPath: Counter;
 }
 
 export interface HcmConfig {
@@ -60,6 +63,8 @@ export interface HcmConfig {
   readonly propagateDecorator: boolean;
   /** X-Forwarded-Client-Cert handling (mutual TLS callers). */
   readonly clientCert: ClientCertConfig;
+  /** normalize_path, merge_slashes, path_with_escaped_slashes_action (path-normalization.ts). */
+  readonly pathNormalization: PathNormalization;
   readonly stats: HcmStats;
 }
 
@@ -124,6 +129,12 @@ export function compileHcm(
     // Envoy sends x-envoy-decorator-operation on egress when tracing is on, which Istio turns
     // on for every proxy; inbound listeners only read it.
     propagateDecorator: direction !== 'INBOUND',
+    pathNormalization: {
+      // Envoy's defaults (runtime http_connection_manager.normalize_path and merge_slashes: off).
+      normalizePath: hcm.normalizePath === true,
+      mergeSlashes: hcm.mergeSlashes === true,
+      escapedSlashes: escapedSlashesAction(at, hcm.pathWithEscapedSlashesAction),
+    },
     clientCert: {
       forward: hcm.forwardClientCertDetails ?? 'SANITIZE',
       set: {
@@ -142,6 +153,8 @@ export function compileHcm(
       noRoute: scope.counter('no_route'),
       noCluster: scope.counter('no_cluster'),
       rqTimeout: scope.counter('downstream_rq_timeout'),
+      failedPathNormalization: scope.counter('downstream_rq_failed_path_normalization'),
+      redirectedWithNormalizedPath: scope.counter('downstream_rq_redirected_with_normalized_path'),
     },
   };
 }
@@ -176,6 +189,18 @@ function compileAccessLog(at: string, a: AccessLog): CompiledAccessLog {
     throw new ConfigError(`${at}: ${(e as Error).message}`);
   }
   return { format, path, sink: null };
+}
+
+const ESCAPED_SLASHES: readonly EscapedSlashesAction[] = ['KEEP_UNCHANGED', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'];
+const ESCAPED_SLASHES_NAMES = ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'];
+
+/** path_with_escaped_slashes_action by name or number; IMPLEMENTATION_SPECIFIC_DEFAULT is KEEP_UNCHANGED (Envoy's runtime default). */
+function escapedSlashesAction(at: string, v: unknown): EscapedSlashesAction {
+  if (v === undefined) return 'KEEP_UNCHANGED';
+  const i = typeof v === 'number' ? v : ESCAPED_SLASHES_NAMES.indexOf(String(v));
+  const action = Number.isInteger(i) ? ESCAPED_SLASHES[i] : undefined;
+  if (action === undefined) throw new ConfigError(`${at}: pathWithEscapedSlashesAction ${JSON.stringify(v)} is not one of ${ESCAPED_SLASHES_NAMES.join(', ')}`);
+  return action;
 }
 
 function upgradeEnabled(hcm: HttpConnectionManager, type: string): boolean {

@@ -20,6 +20,7 @@ export interface LocalReply {
 }
 
 export const REASONS: Readonly<Record<number, string>> = {
+  307: 'Temporary Redirect',
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',

@@ -31,7 +31,13 @@ export class RouteTable {
   private readonly prefixLengths: number[];
   private readonly star: CompiledVirtualHost | undefined;
 
-  constructor(readonly name: string, vhosts: readonly CompiledVirtualHost[], domains: readonly (readonly string[])[]) {
+  constructor(
+    readonly name: string,
+    vhosts: readonly CompiledVirtualHost[],
+    domains: readonly (readonly string[])[],
+    /** ignore_path_parameters_in_path_matching: the connection manager matches (and RBAC checks) the path without `;` parameters. */
+    readonly ignorePathParameters = false,
+  ) {
     let star: CompiledVirtualHost | undefined;
     vhosts.forEach((vh, i) => {
       for (const raw of domains[i]!) {
@@ -91,7 +97,7 @@ export class RouteTable {
 export function compileRouteConfiguration(rc: RouteConfiguration): RouteTable {
   if (!rc.name) throw new RouteConfigError('route configuration without a name');
   const vhosts = (rc.virtualHosts ?? []).map((vh) => compileVirtualHost(rc.name, vh));
-  return new RouteTable(rc.name, vhosts, (rc.virtualHosts ?? []).map((vh) => vh.domains ?? []));
+  return new RouteTable(rc.name, vhosts, (rc.virtualHosts ?? []).map((vh) => vh.domains ?? []), rc.ignorePathParametersInPathMatching === true);
 }
 
 function compileVirtualHost(rcName: string, vh: VirtualHost): CompiledVirtualHost {

@@ -17,6 +17,7 @@ export type { LocalReply } from '../../dataplane/http/local-reply.js';
 export { localReply } from '../../dataplane/http/local-reply.js';
 export { httpToGrpcStatus, isGrpcRequest } from '../../dataplane/http/grpc.js';
 export { ConfigError } from '../../dataplane/config/durations.js';
+export { removePathParameters } from '../../dataplane/http/path-normalization.js';
 
 /** The request as filters see and may change it (changes go upstream). */
 export interface FilterRequest {
@@ -30,6 +31,11 @@ export interface FilterRequest {
   readonly headers: HeaderMap;
   /** The downstream peer's address (no port). */
   readonly remoteAddress: string;
+  /**
+   * The route configuration sets ignore_path_parameters_in_path_matching: path rules (RBAC
+   * url_path, uri_template) then match the path without `;` parameters, as routes do.
+   */
+  readonly ignorePathParameters?: boolean;
 }
 
 /** Response head about to be written (from the upstream, or a local reply). */

@@ -18,7 +18,7 @@
 
 import type { FilterRequest } from '../api.js';
 import type { StreamInfo } from '../../../dataplane/http/stream-info.js';
-import { ConfigError } from '../api.js';
+import { ConfigError, removePathParameters } from '../api.js';
 import { compileHeaderMatcher } from './header-matcher.js';
 import { compileCidrRange, hostMatches, portOf } from './ip.js';
 import { checkFields, list, object, oneOf, optInt } from './proto-json.js';
@@ -62,7 +62,7 @@ export function compilePermission(v: unknown, at: string): RbacMatcher {
       return pathMatcher(x, where);
     case 'uriTemplate': {
       const t = compileUriTemplateExtension(x, where);
-      return (r) => r !== null && t(r.path);
+      return (r) => r !== null && t(matchedPath(r));
     }
     case 'destinationIp': {
       const ip = compileCidrRange(x, where);
@@ -170,7 +170,16 @@ function pathMatcher(v: unknown, at: string): RbacMatcher {
   checkFields(o, at, 'PathMatcher', ['path']);
   if (o.path === undefined) throw new ConfigError(`${at}.path: required`);
   const m = compileStringMatcher(o.path, `${at}.path`);
-  return (r) => r !== null && m(pathOnly(r.path));
+  return (r) => r !== null && m(pathOnly(matchedPath(r)));
+}
+
+/**
+ * The :path path rules read: with the route configuration's ignore_path_parameters_in_path_matching,
+ * without `;` parameters, as the route was chosen (Envoy's fix for CVE-2026-73553: otherwise
+ * `/admin;x=1` reaches a route for `/admin` while a rule for `/admin` does not see it).
+ */
+function matchedPath(r: FilterRequest): string {
+  return r.ignorePathParameters === true ? removePathParameters(r.path) : r.path;
 }
 
 /** Envoy's PathUtil::removeQueryAndFragment. */
