@@ -768,7 +768,14 @@ export interface MeshConfig {
    * providers kept by name only); names are unique. Default [].
    */
   readonly extensionProviders: readonly ExtensionProvider[];
+  /**
+   * How proxies normalise request paths before routing and AuthorizationPolicy matching (Istio's
+   * ProxyPathNormalization). Default DEFAULT, which is BASE (RFC 3986 normalisation).
+   */
+  readonly pathNormalization: { readonly normalization: PathNormalizationType };
 }
+
+export type PathNormalizationType = 'DEFAULT' | 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
 
 /**
  * The mesh config found in ConfigMap `istio` of namespace `istio-system` (key `mesh`, YAML text).
@@ -793,6 +800,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   defaultVirtualServiceExportTo: ['*'],
   defaultDestinationRuleExportTo: ['*'],
   extensionProviders: [],
+  pathNormalization: { normalization: 'DEFAULT' },
 };
 
 // ---- networking.k8s.io/v1 ----------------------------------------------------------------------

@@ -3,8 +3,8 @@
 // text into a typed MeshConfigResource (kind 'MeshConfig' in the ConfigStore; at most one), with
 // Istio's defaults applied. Implemented: outboundTrafficPolicy.mode, defaultHttpRetryPolicy,
 // rootNamespace, trustDomain, accessLogFile, accessLogEncoding, accessLogFormat, enableTracing,
-// defaultConfig.tracing.sampling, connectTimeout, the default exportTo lists and extensionProviders
-// (the ext-authz ones typed; extension-providers.ts). Every other
+// defaultConfig.tracing.sampling, connectTimeout, the default exportTo lists, extensionProviders
+// (the ext-authz ones typed; extension-providers.ts) and pathNormalization. Every other
 // MeshConfig field is known and warned about (or, for installation plumbing that has no meaning
 // when Strait starts its own proxies, accepted silently); anything else is an unknown field, as in
 // Istio, which reads the mesh config strictly.
@@ -136,7 +136,10 @@ export const meshConfigFields = {
   extensionProviders: field(extensionProvidersSchema, 'ext-authz providers for CUSTOM AuthorizationPolicies; other kinds kept by name'),
   defaultProviders: later(),
   discoverySelectors: later(),
-  pathNormalization: later(),
+  pathNormalization: field(
+    obj({ normalization: field(enumOf(['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES']), 'default BASE (RFC 3986 normalisation)') }),
+    'how proxies normalise request paths before routing and AuthorizationPolicy (docs/compat.md)',
+  ),
   meshMTLS: later(),
   tlsDefaults: later(),
   defaultTrafficPolicy: later(),
@@ -173,6 +176,7 @@ export const meshConfigSchema = mapped(
       defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? d.defaultVirtualServiceExportTo,
       defaultDestinationRuleExportTo: m.defaultDestinationRuleExportTo ?? d.defaultDestinationRuleExportTo,
       extensionProviders: m.extensionProviders ?? d.extensionProviders,
+      pathNormalization: { normalization: m.pathNormalization?.normalization ?? d.pathNormalization.normalization },
     };
   },
 );

@@ -1,6 +1,7 @@
 // Building blocks shared by the generators: the HTTP connection manager every listener carries,
 // with Istio's access-log format, and small helpers for socket addresses.
 
+import type { PathNormalizationType } from '../../config/types.js';
 import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
 import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE } from './http-routes.js';
 import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
@@ -29,6 +30,8 @@ export interface HcmOptions {
    * settings), both with the caller's subject, URI and DNS SANs; absent: Envoy's SANITIZE.
    */
   forwardClientCert?: 'APPEND_FORWARD' | 'SANITIZE_SET';
+  /** MeshConfig pathNormalization.normalization; every HTTP listener carries it (Istio). */
+  pathNormalization: PathNormalizationType;
 }
 
 /** An HTTP filter chain as Istio builds it: security filters, CORS, fault injection, then the router. */
@@ -56,6 +59,7 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
       },
     ],
   };
+  Object.assign(h, pathNormalizationFields(o.pathNormalization));
   if (o.rds) h.rds = { routeConfigName: o.rds, configSource: { ads: {}, resourceApiVersion: 'V3' } };
   if (o.routeConfig) h.routeConfig = o.routeConfig;
   if (o.serverName) h.serverName = o.serverName;
@@ -65,6 +69,21 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
     h.setCurrentClientCertDetails = { subject: true, dns: true, uri: true };
   }
   return h;
+}
+
+/**
+ * The HCM fields of a MeshConfig pathNormalization, as Istio's buildHTTPConnectionManager sets
+ * them: normalize_path on unless NONE, merge_slashes for MERGE_SLASHES and
+ * DECODE_AND_MERGE_SLASHES, escaped slashes decoded and forwarded for DECODE_AND_MERGE_SLASHES,
+ * kept otherwise. DEFAULT is BASE.
+ */
+export function pathNormalizationFields(n: PathNormalizationType): Pick<HttpConnectionManager, 'normalizePath' | 'mergeSlashes' | 'pathWithEscapedSlashesAction'> {
+  const merge = n === 'MERGE_SLASHES' || n === 'DECODE_AND_MERGE_SLASHES';
+  return {
+    normalizePath: n !== 'NONE',
+    ...(merge ? { mergeSlashes: true } : {}),
+    pathWithEscapedSlashesAction: n === 'DECODE_AND_MERGE_SLASHES' ? 'UNESCAPE_AND_FORWARD' : 'KEEP_UNCHANGED',
+  };
 }
 
 /**

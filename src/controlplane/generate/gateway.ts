@@ -4,7 +4,7 @@
 // gateway also serves Kubernetes Ingress (ingress.ts) on ports 80 and 443, merged into the same
 // listeners; TLS on 443 is terminated with certificates sent over SDS.
 
-import type { GatewayResource, GatewayServer } from '../../config/types.js';
+import type { GatewayResource, GatewayServer, PathNormalizationType } from '../../config/types.js';
 import { selects } from '../../registry/registry.js';
 import type { FilterChain, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
@@ -36,7 +36,7 @@ function routeConfigName(p: PortPlan): string {
   return gatewayRouteName(p.port);
 }
 
-function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters): FilterChain {
+function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType): FilterChain {
   const match = c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined;
   if (c.mode === 'PASSTHROUGH') {
     return {
@@ -46,7 +46,7 @@ function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: Secu
   }
   return {
     ...(match ? { filterChainMatch: match } : {}),
-    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET' }),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization }),
     transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL' || c.mode === 'ISTIO_MUTUAL'),
   };
 }
@@ -59,11 +59,11 @@ export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashP
     .flatMap((p): Listener[] => {
       let filterChains: FilterChain[];
       if (p.kind === 'http') {
-        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET' })];
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization })];
       } else if (p.kind === 'tcp') {
         filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
       } else {
-        filterChains = p.chains.map((c) => tlsChain(p, c, security));
+        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization));
       }
       if (filterChains.length === 0) return [];
       return [{ name: gatewayListenerName(p.port), address: socketAddress('0.0.0.0', p.port), trafficDirection: 'OUTBOUND', filterChains }];

@@ -119,7 +119,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
         {
           name: 'virtualOutbound-http',
           filterChainMatch: { transportProtocol: 'raw_buffer' },
-          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true }),
+          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization }),
         },
         ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy))),
         ...egressTlsChains(snapshot, proxy, allowAny),
@@ -164,7 +164,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'INBOUND',
       filterChains: inboundChains(mtls, () =>
-        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD' }),
+        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization }),
       ),
     });
   }
