@@ -38,6 +38,7 @@ test("canonicalPath: Envoy's NormalizeValidPaths and NormalizeCasePath", () => {
     ['/xyz/..;foo=bar/.;fff=zzz', '/'],
     ['/xyz/..;foo=bar/.;fff=zzz?blah=woops', '/?blah=woops'],
     ['/xyz/..;foo=bar/.;fff=zzz/remain;blah-bluh?query', '/remain;blah-bluh?query'],
+    ['/public/%2e%2e;/admin', '/admin'],
     ['/A/B/C', '/A/B/C'],
     ['/a/b/%2e%2e/c', '/a/c'],
     ['/a/%2F%2f/c', '/a/%2F%2f/c'],
@@ -85,6 +86,11 @@ test('mergeSlashes, unescapeSlashes, stripDotSegmentParameters, removePathParame
     ['/xyz/remove/..;foo#frag=/.;foo', '/xyz/remove/..#frag=/.;foo'],
     ['/xyz/.;', '/xyz/.'],
     ['/xyz/.foo', '/xyz/.foo'],
+    // Strait: escaped dots too (Envoy leaves these, and a servlet backend resolves them).
+    ['/public/%2e%2e;/admin', '/public/%2e%2e/admin'],
+    ['/public/.%2E;x=1/admin', '/public/.%2E/admin'],
+    ['/a/%2e;/b', '/a/%2e/b'],
+    ['/a/%2e%2e%2e;/b', '/a/%2e%2e%2e;/b'],
   ];
   for (const [i, o] of dots) assert.equal(stripDotSegmentParameters(i), o, i);
   const params: [string, string][] = [

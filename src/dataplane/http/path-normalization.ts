@@ -13,7 +13,8 @@
 //      (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes are kept exactly as written (hex case
 //      included), characters that may not appear raw are escaped with upper-case hex, `%00`
 //      makes the path invalid; first, parameters on dot segments (`/..;x/`, `/.;x/`) are dropped
-//      so they collapse like plain dot segments (Envoy's fix for CVE-2026-73551);
+//      so they collapse like plain dot segments (Envoy's fix for CVE-2026-73551; Strait also
+//      for escaped dots, `/%2e%2e;x/`, which Envoy's fix misses);
 //   4. merge_slashes: runs of `/` become one.
 // Path parameters (`;x=1` on other segments) are left alone, as in Envoy: only a route
 // configuration's ignore_path_parameters_in_path_matching makes routing and RBAC look past them
@@ -105,26 +106,41 @@ export function mergeSlashes(full: string): string {
 
 /**
  * Envoy's PathUtil::stripParametersFromDotSegments: a segment `..;x` becomes `..` and `.;x`
- * becomes `.`, before the query and fragment, so that canonicalisation collapses them.
+ * becomes `.`, before the query and fragment, so that canonicalisation collapses them. Strait
+ * does the same when the dots are escaped (`%2e%2e;x`, `.%2e;x`): Envoy only looks for literal
+ * dots, so `/public/%2e%2e;/admin` reaches a servlet backend as `/admin` behind a rule that
+ * allowed `/public/*`.
  */
 export function stripDotSegmentParameters(full: string): string {
   let end = full.length;
+  let semi = -1;
   for (let i = 0; i < full.length; i++) {
     const c = full.charCodeAt(i);
     if (c === 63 /* ? */ || c === 35 /* # */) {
       end = i;
       break;
     }
+    if (c === 59 /* ; */ && semi < 0) semi = i;
   }
-  const at = full.indexOf('.;');
-  if (at < 0 || at >= end) return full;
+  if (semi < 0) return full;
   const segments = full.slice(0, end).split('/');
+  let changed = false;
   for (let k = 0; k < segments.length; k++) {
     const s = segments[k]!;
-    if (s.startsWith('..;')) segments[k] = '..';
-    else if (s.startsWith('.;')) segments[k] = '.';
+    const dots = leadingDots(s);
+    if (dots > 0 && s.charCodeAt(dots) === 59) {
+      segments[k] = s.slice(0, dots);
+      changed = true;
+    }
   }
-  return segments.join('/') + full.slice(end);
+  return changed ? segments.join('/') + full.slice(end) : full;
+}
+
+/** Length of one or two leading dots (`.` or `%2e`) of a segment, else 0. */
+function leadingDots(seg: string): number {
+  const first = dotLength(seg, 0, seg.length);
+  if (first === 0) return 0;
+  return first + dotLength(seg, first, seg.length);
 }
 
 /**
