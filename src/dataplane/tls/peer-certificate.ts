@@ -31,7 +31,9 @@ export function fromX509(x: X509Certificate): PeerCertificate {
     if (part.startsWith('URI:')) uriSans.push(part.slice(4));
     else if (part.startsWith('DNS:')) dnsSans.push(part.slice(4));
   }
-  const subject = x.subject
+  // Node gives `undefined` for an empty subject, which mesh workload certificates have (as
+  // Istio's: the identity is only the URI SAN).
+  const subject = (x.subject ?? '')
     .split('\n')
     .filter((l) => l)
     .join(',');
