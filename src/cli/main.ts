@@ -18,7 +18,9 @@ program
   .option('--port-offset <n>', 'added to gateway ports below 1024 (80 -> 8080)', '8000')
   .option('--gateway-address <ip>', 'address the gateway listeners bind', '127.0.0.1')
   .option('--address-block <cidr|random>', 'loopback block for pod addresses (a /20 inside 127.0.0.0/8)', '127.10.0.0/20')
-  .option('--xds-port <port>', 'control plane xDS (gRPC) port on 127.0.0.1', '15010')
+  .option('--xds-port <port>', 'control plane xDS (gRPC) port on 127.0.0.1, also serving the mesh CA', '15010')
+  .option('--cacerts <dir>', "the mesh CA signs with these files (Istio's cacerts layout: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem)")
+  .option('--ca-dir <dir>', "the self-signed mesh CA's state directory (default: $XDG_STATE_HOME/strait/ca)")
   .option('--api-port <port>', 'control plane HTTP API port on 127.0.0.1 (status, logs)', '15014')
   .option('--no-watch', 'do not reload when the files change')
   .option('-q, --quiet', 'do not print access logs and workload output to the terminal')
@@ -71,6 +73,7 @@ program
   .option('--localhost-address <ip>', 'address that 127.0.0.1 means for this proxy (its pod-local address)', '127.0.0.1')
   .option('--access-log <target>', 'stdout, a file path, or off', 'stdout')
   .option('--exit-on-stdin-close', 'exit when stdin closes (set by the local runner so proxies never outlive it)')
+  .option('--ca-address <host:port>', 'mesh CA to get the workload certificate from (default: $CA_ADDR, else the ADS server); needs the pod\'s token in $STRAIT_CA_TOKEN')
   .action(async (opts) => {
     const { runProxy } = await import('./commands/proxy.js');
     process.exitCode = await runProxy(opts);

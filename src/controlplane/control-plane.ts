@@ -1,13 +1,17 @@
 // The control plane: holds the current config and registry, builds a MeshSnapshot whenever
 // either changes, and serves every connected proxy its generated resources over ADS. Changes are
 // debounced (bursts of file or readiness events become one push), and generation for a proxy is
-// cached per snapshot so the four types of one push are generated once.
+// cached per snapshot so the four types of one push are generated once. When it runs the mesh CA
+// (serveCa), the CA's certificate service shares the xDS gRPC port and mesh mTLS is on.
 
+import type { BootstrapTokens } from '../ca/bootstrap-tokens.js';
+import type { CertificateAuthority } from '../ca/certificate-authority.js';
 import type { Clock, Timer } from '../common/clock.js';
 import { ConfigStore } from '../config/config-store.js';
 import { EMPTY_REGISTRY } from '../registry/registry.js';
 import type { Registry } from '../registry/registry.js';
 import { AdsServer } from '../xds/ads-server.js';
+import { addCaServices } from '../xds/ca-server.js';
 import type { AdsConnection, EncodedResources } from '../xds/ads-server.js';
 import { encodeResource } from '../xds/codec.js';
 import type { AnyMessage } from '../xds/codec.js';
@@ -46,6 +50,16 @@ export interface ProxyStatus {
   types: Record<string, { sent: string; acked: string; nack: string | null }>;
 }
 
+/** A workload certificate the CA issued, for status views. */
+export interface IssuedSummary {
+  readonly spiffeId: string;
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** SHA-256 fingerprint of the root it chains to. */
+  readonly root: string;
+}
+
 const SHORT: Record<string, string> = { [TYPE_URL.cluster]: 'CDS', [TYPE_URL.endpoint]: 'EDS', [TYPE_URL.listener]: 'LDS', [TYPE_URL.route]: 'RDS', [TYPE_URL.secret]: 'SDS' };
 
 export class ControlPlane {
@@ -57,11 +71,13 @@ export class ControlPlane {
   private pushTimer: Timer | null = null;
   private readonly syncedAt = new Map<AdsConnection<Connected>, number>();
   private readonly waiters: { version: number; resolve: () => void }[] = [];
-  readonly mesh: MeshConfig;
+  private meshConfig: MeshConfig;
+  private ca: CertificateAuthority | null = null;
+  private readonly issued = new Map<string, IssuedSummary>();
 
   constructor(private readonly opts: ControlPlaneOptions) {
-    this.mesh = opts.mesh ?? DEFAULT_MESH_CONFIG;
-    this.snap = new MeshSnapshot(0, this.store, this.registry, this.mesh);
+    this.meshConfig = opts.mesh ?? DEFAULT_MESH_CONFIG;
+    this.snap = new MeshSnapshot(0, this.store, this.registry, this.meshConfig);
     this.ads = new AdsServer<Connected>(
       {
         identify: (node: Node) => {
@@ -84,6 +100,40 @@ export class ControlPlane {
     );
   }
 
+  get mesh(): MeshConfig {
+    return this.meshConfig;
+  }
+
+  /**
+   * Runs the mesh CA: its gRPC services join the xDS server on the same port (as istiod serves
+   * both), and mesh mTLS is on, since every proxy can now get a workload certificate. The CA's
+   * trust domain is the mesh's. Call before listen().
+   */
+  serveCa(ca: CertificateAuthority, tokens: BootstrapTokens): void {
+    addCaServices(this.ads, {
+      ca,
+      tokens,
+      log: this.opts.log,
+      onIssued: (who, cert) => {
+        this.issued.set(who.holder, { spiffeId: cert.spiffeId, serial: cert.serial, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), root: cert.rootFingerprint });
+        this.opts.log(`ca: issued ${cert.spiffeId} to ${who.holder} (serial ${cert.serial}, ${cert.keyDescription}, until ${cert.notAfter.toISOString()})`);
+      },
+    });
+    this.ca = ca;
+    this.meshConfig = { ...this.meshConfig, trustDomain: ca.trustDomain, meshMtls: true };
+    this.snap = new MeshSnapshot(this.snapshotVersion, this.store, this.registry, this.meshConfig);
+  }
+
+  /** The CA this control plane runs, if any. */
+  get certificateAuthority(): CertificateAuthority | null {
+    return this.ca;
+  }
+
+  /** The last certificate issued to each token holder (`namespace/pod`). */
+  issuedCertificates(): ReadonlyMap<string, IssuedSummary> {
+    return this.issued;
+  }
+
   listen(host: string, port: number): Promise<number> {
     return this.ads.listen(host, port);
   }
@@ -96,7 +146,7 @@ export class ControlPlane {
   update(inputs: { store?: ConfigStore; registry?: Registry }): number {
     if (inputs.store) this.store = inputs.store;
     if (inputs.registry) this.registry = inputs.registry;
-    this.snap = new MeshSnapshot(++this.snapshotVersion, this.store, this.registry, this.mesh);
+    this.snap = new MeshSnapshot(++this.snapshotVersion, this.store, this.registry, this.meshConfig);
     if (!this.pushTimer) {
       this.pushTimer = this.opts.clock.setTimer(this.opts.debounceMs ?? 50, () => {
         this.pushTimer = null;

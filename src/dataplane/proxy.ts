@@ -53,6 +53,8 @@ export class Proxy {
   private readonly updatesRejected;
   private readonly updatesAccepted;
   private haveEds = false;
+  /** Conditions besides config that must hold before the proxy reports ready (its identity). */
+  private readonly readinessGates: { what: string; ok: () => boolean }[] = [];
 
   constructor(readonly opts: ProxyOptions) {
     this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock });
@@ -128,8 +130,22 @@ export class Proxy {
     this.liveGauge.value = 1;
   }
 
+  /**
+   * Holds readiness until `ok()` holds: the identity agent's first certificate, so a proxy that
+   * reports ready can always take part in mesh mTLS.
+   */
+  addReadinessGate(what: string, ok: () => boolean): void {
+    this.readinessGates.push({ what, ok });
+  }
+
+  /** What readiness still waits for (gates only), for logs and the admin endpoint. */
+  pendingReadinessGates(): string[] {
+    return this.readinessGates.filter((g) => !g.ok()).map((g) => g.what);
+  }
+
   /** Ready once it has listeners and clusters and every route/endpoint set they refer to. */
   ready(): boolean {
+    if (this.readinessGates.some((g) => !g.ok())) return false;
     const dynamic = this.opts.bootstrap.dynamicResources?.adsServer !== undefined;
     if (!dynamic) return true;
     const got = (t: TypeUrl) => this.typeState.has(t);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { IngressState, LocalRunner } from './runner.js';
 import { PROXY_CONTAINER } from './local-pod.js';
 import type { SupervisedProcess } from './process-supervisor.js';
+import type { IssuedSummary } from '../controlplane/control-plane.js';
 
 export interface ContainerStatus {
   name: string;
@@ -39,6 +40,8 @@ export interface PodStatus {
     /** Snapshot version the proxy has acknowledged in full (-1 before the first). */
     syncedSnapshot: number;
     versions: Record<string, { sent: string; acked: string; nack: string | null }>;
+    /** The workload certificate the CA last issued to this pod's proxy (null: none yet). */
+    certificate: IssuedSummary | null;
   } | null;
 }
 
@@ -52,6 +55,13 @@ export interface MeshStatus {
     errors: number;
     warnings: number;
     lastReload: { at: number; ok: boolean; message: string } | null;
+    /** The mesh CA: where its material comes from, and the roots proxies trust. */
+    ca: {
+      source: string;
+      trustDomain: string;
+      dir: string | null;
+      roots: { fingerprint: string; notAfter: string; signing: boolean; outstanding: number }[];
+    } | null;
   };
   gateways: { url: string; gateway: string; port: number; hosts: readonly string[] }[];
   ingresses: IngressState[];
@@ -61,6 +71,8 @@ export interface MeshStatus {
 export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
   const proxies = new Map(runner.cp.status().map((p) => [`${p.namespace}/${p.pod}`, p]));
   const diags = runner.diagnostics();
+  const ca = runner.cp.certificateAuthority;
+  const issued = runner.cp.issuedCertificates();
   return {
     controlPlane: {
       xds: runner.xdsAddress,
@@ -71,6 +83,14 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
       errors: diags.filter((d) => d.severity === 'error').length,
       warnings: diags.filter((d) => d.severity === 'warning').length,
       lastReload: runner.lastReload,
+      ca: ca
+        ? {
+            source: ca.source,
+            trustDomain: ca.trustDomain,
+            dir: ca.signerStatus().dir,
+            roots: ca.rootStatus().map((r) => ({ fingerprint: r.fingerprint, notAfter: r.notAfter, signing: r.signing, outstanding: r.outstanding })),
+          }
+        : null,
     },
     gateways: runner.gatewayUrls(),
     ingresses: runner.ingresses(),
@@ -99,6 +119,7 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
               synced: x?.synced ?? false,
               syncedSnapshot: x?.syncedSnapshot ?? -1,
               versions: x?.types ?? {},
+              certificate: issued.get(`${p.spec.namespace}/${p.spec.name}`) ?? null,
             }
           : null,
       };

@@ -1,7 +1,8 @@
 // One running pod: its addresses, its workload process (the Deployment's first container, or the
 // built-in echo server for `image: strait/echo`), its sidecar proxy process (or, for the gateway
 // pod, its only process: the gateway proxy), their log buffers, and its readiness, probed the
-// way a kubelet would (a TCP connect to the workload's port, the proxy's /ready).
+// way a kubelet would (a TCP connect to the workload's port, the proxy's /ready). The proxy gets
+// its pod's bootstrap token in its environment only: the workload process never sees it.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,6 +13,7 @@ import type { PodAddresses } from './address-block.js';
 import { builtinImage } from './images.js';
 import { LogBuffer } from './log-buffer.js';
 import type { PodSpec } from './pod-plan.js';
+import { CA_TOKEN_ENV } from '../dataplane/identity/ca-client.js';
 import { ADMIN_PORT, proxyBootstrap } from './proxy-bootstrap.js';
 import { straitCommand } from './self-command.js';
 import { SupervisedProcess } from './process-supervisor.js';
@@ -23,6 +25,8 @@ const DEFAULT_APP_PORT = 8080;
 
 export interface PodContext {
   readonly adsServer: string;
+  /** The pod's bootstrap token for the mesh CA (null: the proxy gets no workload certificate). */
+  readonly caToken: string | null;
   readonly domainSuffix: string;
   readonly runDir: string;
   readonly onLine: (pod: LocalPod, container: string, stream: 'stdout' | 'stderr', line: string) => void;
@@ -117,7 +121,7 @@ export class LocalPod {
           name: `${spec.name}/${PROXY_CONTAINER}`,
           command: self.command,
           args: [...self.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close'],
-          env: baseEnv(),
+          env: this.ctx.caToken === null ? baseEnv() : { ...baseEnv(), [CA_TOKEN_ENV]: this.ctx.caToken },
           cwd: this.ctx.runDir,
         },
         this.events(PROXY_CONTAINER),
@@ -185,7 +189,7 @@ export class LocalPod {
 /** The runner's environment minus proxy settings of the host, which would bypass the mesh. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy', 'NODE_OPTIONS']) delete env[k];
+  for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy', 'NODE_OPTIONS', CA_TOKEN_ENV]) delete env[k];
   return env;
 }
 

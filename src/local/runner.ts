@@ -2,11 +2,15 @@
 // this process, starts the ingress gateway and every Deployment replica (workload + sidecar) as
 // child processes, keeps the registry in step with what is running and ready, reloads when the
 // files change (an invalid change is reported and the last good config keeps serving), and on
-// stop ends every process it started.
+// stop ends every process it started. It also runs the mesh CA (mesh-ca.ts) and gives each proxy
+// it starts a bootstrap token bound to its pod's namespace and service account: the proxy's proof
+// of who it is when it asks the CA for its workload certificate.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BootstrapTokens } from '../ca/bootstrap-tokens.js';
+import type { CertificateAuthority } from '../ca/certificate-authority.js';
 import { systemClock } from '../common/clock.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { formatDiagnostic, summarize } from '../config/format.js';
@@ -25,6 +29,8 @@ import type { AddressBlock } from './address-block.js';
 import { AppliedConfig } from './applied-config.js';
 import { BUILTIN_IMAGE_NAMES, builtinImage } from './images.js';
 import { LocalPod } from './local-pod.js';
+import { cacertsText, describeCa, followCaConfig, openMeshCa } from './mesh-ca.js';
+import type { MeshCaSettings } from './mesh-ca.js';
 import { gatewayPod, planPods } from './pod-plan.js';
 import type { PodSpec } from './pod-plan.js';
 import { proxyBootstrap } from './proxy-bootstrap.js';
@@ -40,6 +46,8 @@ export interface RunnerOptions {
   readonly say: (line: string) => void;
   /** Container output lines (`pod/container | line`), unless quiet. */
   readonly output: ((pod: string, container: string, line: string) => void) | null;
+  /** Where the mesh CA's material comes from (`--cacerts`, `--ca-dir`). */
+  readonly ca?: MeshCaSettings;
 }
 
 /** An Ingress as `kubectl get ingress -o yaml` would show its status (ING-18). */
@@ -97,6 +105,10 @@ export class LocalRunner {
   private stopped = false;
   /** What `strait apply` / `strait delete` changed on top of the files. */
   private readonly applied = new AppliedConfig();
+  /** One bootstrap token per running proxy, by `namespace/pod`. */
+  private readonly tokens = new BootstrapTokens();
+  private ca: CertificateAuthority | null = null;
+  private readonly caSecret = { secretText: '' };
   readonly startedAt = Date.now();
   configGeneration = 0;
   lastReload: { at: number; ok: boolean; message: string } | null = null;
@@ -109,6 +121,14 @@ export class LocalRunner {
   async start(): Promise<void> {
     const loaded = await this.load();
     if (!loaded) throw new Error('the configuration has errors; nothing was started');
+    try {
+      this.ca = await openMeshCa(this.opts.ca ?? {}, loaded, systemClock);
+    } catch (e) {
+      throw new Error(`cannot start the mesh CA: ${(e as Error).message}`);
+    }
+    this.caSecret.secretText = cacertsText(loaded);
+    this.cp.serveCa(this.ca, this.tokens);
+    this.opts.say(describeCa(this.ca));
     this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strait-'));
     this.xdsPort = await this.cp.listen('127.0.0.1', this.opts.xdsPort);
     this.store = loaded;
@@ -155,8 +175,13 @@ export class LocalRunner {
       const key = `${spec.namespace}/${spec.name}`;
       if (this.pods.has(key)) continue;
       const addresses = spec.kind === 'gateway' ? { ip: this.opts.gatewayAddress, local: this.opts.addressBlock.allocate().local } : this.opts.addressBlock.allocate();
+      // Only a pod with a proxy gets an identity: a workload without a sidecar has nothing that
+      // could hold a certificate, and peers talk plaintext to it.
+      const hasProxy = spec.sidecar || spec.kind === 'gateway';
+      const caToken = hasProxy ? this.tokens.issue({ namespace: spec.namespace, serviceAccount: spec.serviceAccount, holder: key }) : null;
       const pod = new LocalPod(spec, addresses, {
         adsServer: this.xdsAddress,
+        caToken,
         domainSuffix: this.cp.mesh.domainSuffix,
         runDir: this.runDir,
         onLine: (p, container, _stream, line) => this.opts.output?.(p.name, container, line),
@@ -179,6 +204,7 @@ export class LocalRunner {
       await Promise.all(
         retiring.map(async (p) => {
           await p.stop();
+          this.tokens.revoke(`${p.spec.namespace}/${p.spec.name}`);
           this.pods.delete(`${p.spec.namespace}/${p.spec.name}`);
           this.opts.say(`stopped pod ${p.spec.namespace}/${p.spec.name}`);
         }),
@@ -352,6 +378,7 @@ export class LocalRunner {
     }
     this.store = next;
     this.configGeneration++;
+    await this.followCa(next);
     this.reconcile();
     this.cp.update({ store: next, registry: this.registry() });
     this.lastReload = { at: Date.now(), ok: true, message: `applied configuration generation ${this.configGeneration}` };
@@ -405,11 +432,24 @@ export class LocalRunner {
     this.applied.commit(overlay);
     this.store = next;
     this.configGeneration++;
+    await this.followCa(next);
     this.reconcile();
     this.cp.update({ store: next, registry: this.registry() });
     this.lastReload = { at: Date.now(), ok: true, message: `${what}: configuration generation ${this.configGeneration}` };
     this.opts.say(this.lastReload.message);
     return { ok: true, message: this.lastReload.message, diagnostics: this.lastDiagnostics };
+  }
+
+  /** Tells the CA about a changed cacerts Secret (or says why it cannot follow a change). */
+  private async followCa(store: ConfigStore): Promise<void> {
+    if (!this.ca) return;
+    const note = await followCaConfig(this.ca, this.opts.ca ?? {}, store, systemClock, this.caSecret);
+    if (note) this.opts.say(note);
+  }
+
+  /** The mesh CA, once started. */
+  get certificateAuthority(): CertificateAuthority | null {
+    return this.ca;
   }
 
   async stop(): Promise<void> {

@@ -1,12 +1,20 @@
 // `strait proxy --bootstrap FILE`: runs one data plane proxy process. The bootstrap (JSON or
 // YAML, Envoy's shape) names the node, the admin address, static resources and/or the ADS
 // server. Status lines go to stderr; stdout carries the access log.
+//
+// With a bootstrap token in $STRAIT_CA_TOKEN (the local runner sets it, for this proxy only), the
+// proxy runs its identity agent: a key pair made here, a certificate for its pod's identity from
+// the mesh CA (on the control plane's xDS port unless --ca-address or $CA_ADDR says otherwise),
+// installed as the SDS secrets `default` and `ROOTCA` before the proxy reports ready.
 
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { systemClock } from '../../common/clock.js';
 import { systemRandom } from '../../common/random.js';
 import { startAdminServer } from '../../dataplane/admin/admin-server.js';
+import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-client.js';
+import type { IdentityAgent } from '../../dataplane/identity/identity-agent.js';
+import { startProxyIdentity } from '../../dataplane/identity/proxy-identity.js';
 import { Proxy } from '../../dataplane/proxy.js';
 import type { Bootstrap } from '../../xds/resources.js';
 
@@ -16,6 +24,7 @@ export interface ProxyCliOptions {
   localhostAddress: string;
   accessLog: string;
   exitOnStdinClose?: boolean;
+  caAddress?: string;
 }
 
 export async function runProxy(opts: ProxyCliOptions): Promise<number> {
@@ -29,6 +38,9 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
     log(`cannot read bootstrap ${opts.bootstrap}: ${(e as Error).message}`);
     return 1;
   }
+  // Read once and dropped from the environment: nothing this process starts may inherit it.
+  const token = process.env[CA_TOKEN_ENV];
+  delete process.env[CA_TOKEN_ENV];
   const proxy = new Proxy({
     bootstrap,
     addresses: { wildcard: opts.wildcardAddress, localhost: opts.localhostAddress },
@@ -45,6 +57,7 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
     if (stopping) return stopping;
     log(`stopping (${why})`);
     stopping = (async () => {
+      identity?.stop();
       await Promise.race([proxy.stop(), new Promise((r) => setTimeout(r, 3000).unref())]);
       admin?.close();
       admin?.closeAllConnections();
@@ -54,17 +67,25 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
   };
 
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  let identity: IdentityAgent | undefined;
+  const caAddress = opts.caAddress ?? process.env.CA_ADDR ?? bootstrap.dynamicResources?.adsServer;
+  if (token && caAddress) {
+    identity = startProxyIdentity(proxy, { caAddress, token, clock: systemClock, random: systemRandom, log });
+  } else if (bootstrap.dynamicResources?.adsServer) {
+    log(`no workload identity: ${token ? 'no CA address (--ca-address)' : `no bootstrap token in $${CA_TOKEN_ENV}`}; mesh mTLS listeners and clusters wait for secrets default and ROOTCA`);
+  }
   try {
     const a = bootstrap.admin?.address?.socketAddress;
     if (a) {
       const host = a.address === '127.0.0.1' ? opts.localhostAddress : a.address === '0.0.0.0' ? opts.wildcardAddress : a.address;
-      admin = await startAdminServer(proxy, host, a.portValue ?? 0, () => void stop('quitquitquit'));
+      admin = await startAdminServer(proxy, host, a.portValue ?? 0, () => void stop('quitquitquit'), { identity });
       const addr = admin.address();
       log(`admin http://${host}:${typeof addr === 'object' && addr ? addr.port : a.portValue}`);
     }
     await proxy.start();
   } catch (e) {
     log(`failed to start: ${(e as Error).message}`);
+    identity?.stop();
     await proxy.stop();
     admin?.close();
     return 1;

@@ -13,6 +13,8 @@ export interface UpOptions {
   apiPort: string;
   watch: boolean;
   quiet?: boolean;
+  cacerts?: string;
+  caDir?: string;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -36,6 +38,7 @@ export async function runUp(paths: string[], opts: UpOptions): Promise<number> {
       watch: opts.watch,
       say,
       output: opts.quiet ? null : (pod, container, line) => process.stdout.write(`${pod}/${container} | ${line}\n`),
+      ca: { cacertsDir: opts.cacerts, caDir: opts.caDir },
     });
   } catch (e) {
     process.stderr.write(`strait up: ${(e as Error).message}\n`);

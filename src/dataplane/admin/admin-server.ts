@@ -1,9 +1,11 @@
 // The proxy's admin endpoint, after Envoy's: /ready, /server_info, /config_dump, /stats,
-// /stats/prometheus, /clusters, /listeners, and POST /quitquitquit. It binds its own address
-// (pod-local in a mesh) and never shares a socket with traffic listeners.
+// /stats/prometheus, /clusters, /listeners, /certs, and POST /quitquitquit. It binds its own
+// address (pod-local in a mesh) and never shares a socket with traffic listeners.
 
 import http from 'node:http';
+import type { IdentityAgent } from '../identity/identity-agent.js';
 import type { Proxy } from '../proxy.js';
+import { certsView } from './certs.js';
 import { shortType } from '../proxy.js';
 import { TYPE_URL } from '../../xds/resources.js';
 
@@ -53,7 +55,13 @@ export function configDump(proxy: Proxy): unknown {
   };
 }
 
-export function serverInfo(proxy: Proxy): unknown {
+/** What the admin endpoint shows besides the proxy itself. */
+export interface AdminExtras {
+  /** The identity agent, when the proxy has one (its state shows in /server_info). */
+  readonly identity?: IdentityAgent;
+}
+
+export function serverInfo(proxy: Proxy, extras: AdminExtras = {}): unknown {
   const types: Record<string, unknown> = {};
   for (const [t, s] of proxy.typeState) types[shortType(t)] = s;
   return {
@@ -63,6 +71,8 @@ export function serverInfo(proxy: Proxy): unknown {
     xds: proxy.xdsStatus(),
     versions: types,
     listeners: proxy.listeners.list().map((l) => ({ name: l.name, address: `${l.host}:${l.port}` })),
+    waitingFor: proxy.pendingReadinessGates(),
+    identity: extras.identity?.status() ?? null,
   };
 }
 
@@ -78,7 +88,7 @@ function clustersText(proxy: Proxy): string {
   return lines.join('\n') + '\n';
 }
 
-export function startAdminServer(proxy: Proxy, host: string, port: number, onQuit: () => void): Promise<http.Server> {
+export function startAdminServer(proxy: Proxy, host: string, port: number, onQuit: () => void, extras: AdminExtras = {}): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -91,7 +101,9 @@ export function startAdminServer(proxy: Proxy, host: string, port: number, onQui
       case '/healthz/ready':
         return proxy.ready() ? send(200, 'LIVE\n') : send(503, 'PRE_INITIALIZING\n');
       case '/server_info':
-        return json(serverInfo(proxy));
+        return json(serverInfo(proxy, extras));
+      case '/certs':
+        return json(certsView(proxy.current().secrets, proxy.opts.clock.now()));
       case '/config_dump':
         return json(configDump(proxy));
       case '/stats':
@@ -108,7 +120,7 @@ export function startAdminServer(proxy: Proxy, host: string, port: number, onQui
         onQuit();
         return;
       case '/':
-        return send(200, ['/ready', '/server_info', '/config_dump', '/stats', '/stats/prometheus', '/clusters', '/listeners', '/quitquitquit (POST)'].join('\n') + '\n');
+        return send(200, ['/ready', '/server_info', '/config_dump', '/stats', '/stats/prometheus', '/clusters', '/listeners', '/certs', '/quitquitquit (POST)'].join('\n') + '\n');
       default:
         return send(404, `no admin handler for ${url.pathname}\n`);
     }

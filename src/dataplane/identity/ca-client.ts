@@ -16,6 +16,12 @@ export interface CertificateSource {
   close(): void;
 }
 
+/**
+ * The environment variable that carries a proxy's bootstrap token from the runner to the proxy
+ * process (read once at start and removed from the environment).
+ */
+export const CA_TOKEN_ENV = 'STRAIT_CA_TOKEN';
+
 const CALL_TIMEOUT_MS = 10_000;
 
 type CertStub = grpc.Client & {

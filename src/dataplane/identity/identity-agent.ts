@@ -132,6 +132,11 @@ export class IdentityAgent {
     };
   }
 
+  /** Whether a certificate is installed (cheap: for readiness probes). */
+  get hasCertificate(): boolean {
+    return this.held !== null;
+  }
+
   /** The certificate chain now installed (leaf first), for admin views; null before the first. */
   certificateChain(): string | null {
     return this.held?.chainPem ?? null;
@@ -156,9 +161,11 @@ export class IdentityAgent {
       const held = await this.fetch();
       if (this.stopped) return;
       await this.serialized(async () => {
+        // What status() shows is what the proxy runs: recorded only once installed.
+        const roots = this.streamRoots ? this.roots : [...held.bundle];
+        await this.install(held, roots);
         this.held = held;
-        if (!this.streamRoots) this.roots = [...held.bundle];
-        await this.installNow();
+        this.roots = roots;
       });
       this.renewals++;
       this.attempt = 0;
@@ -199,7 +206,7 @@ export class IdentityAgent {
       keyPem,
       leafPem,
       spiffeId: uri,
-      serial: leaf.serialNumber,
+      serial: leaf.serialNumber.toLowerCase(),
       notBefore: new Date(leaf.validFrom).getTime(),
       notAfter: new Date(leaf.validTo).getTime(),
       root: fingerprint256(bundle[0]!),
@@ -214,12 +221,10 @@ export class IdentityAgent {
     return p;
   }
 
-  private async installNow(): Promise<void> {
-    const h = this.held;
-    if (!h) return;
+  private async install(h: Held, roots: readonly string[]): Promise<void> {
     await this.opts.install([
       { name: WORKLOAD_CERT_SECRET, tlsCertificate: { certificateChain: { inlineString: h.chainPem }, privateKey: { inlineString: h.keyPem } } },
-      { name: ROOT_CA_SECRET, validationContext: { trustedCa: { inlineString: this.roots.join('') } } },
+      { name: ROOT_CA_SECRET, validationContext: { trustedCa: { inlineString: roots.join('') } } },
     ]);
   }
 
@@ -247,7 +252,7 @@ export class IdentityAgent {
     this.streamRoots = bundle;
     return this.serialized(async () => {
       const changed = bundle.join('') !== this.roots.join('');
-      this.roots = bundle;
+      if (!this.held) this.roots = bundle;
       if (!changed || !this.held) return;
       this.opts.log(`identity: trust bundle now ${bundle.map(fingerprint256).map((f) => f.slice(0, 11)).join(', ')}`);
       // Signing moved to another root: renew soon, spread out, so the old root can be retired.
@@ -259,7 +264,8 @@ export class IdentityAgent {
         const delay = this.opts.random.next() * spread;
         if (this.nextAt === null || this.opts.clock.now() + delay < this.nextAt) this.schedule(delay);
       }
-      await this.installNow();
+      await this.install(this.held, bundle);
+      this.roots = bundle;
     });
   }
 }
