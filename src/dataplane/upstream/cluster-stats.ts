@@ -33,6 +33,10 @@ export interface ClusterStats {
   cxMaxDurationReached: Counter;
   /** A connection was wanted but maxConnections was reached. */
   cxOverflow: Counter;
+  /** Completed TLS handshakes (Envoy's ssl.handshake), resumed sessions among them, and by version. */
+  sslHandshake: Counter;
+  sslSessionReused: Counter;
+  sslVersions: { readonly 'TLSv1.2': Counter; readonly 'TLSv1.3': Counter };
   cbCxOpen: Gauge;
   cbRqPendingOpen: Gauge;
   cbRqOpen: Gauge;
@@ -68,6 +72,9 @@ export function clusterStats(scope: StatsScope): ClusterStats {
     cxMaxRequests: c('upstream_cx_max_requests'),
     cxMaxDurationReached: c('upstream_cx_max_duration_reached'),
     cxOverflow: c('upstream_cx_overflow'),
+    sslHandshake: scope.counter('ssl_handshake', {}, 'ssl.handshake'),
+    sslSessionReused: scope.counter('ssl_session_reused', {}, 'ssl.session_reused'),
+    sslVersions: { 'TLSv1.2': scope.counter('ssl_versions_TLSv1_2', {}, 'ssl.versions.TLSv1.2'), 'TLSv1.3': scope.counter('ssl_versions_TLSv1_3', {}, 'ssl.versions.TLSv1.3') },
     cbCxOpen: breaker('cx_open'),
     cbRqPendingOpen: breaker('rq_pending_open'),
     cbRqOpen: breaker('rq_open'),

@@ -119,6 +119,7 @@ export class Connector {
     socket.once(t ? 'secureConnect' : 'connect', () => {
       ready = true;
       timer.cancel();
+      if (t) countHandshake(socket as tls.TLSSocket, stats);
       events.onReady();
     });
     // Registered before any request's listener, so the router sees the mark.
@@ -135,4 +136,11 @@ export class Connector {
     });
     return socket;
   }
+}
+
+function countHandshake(socket: tls.TLSSocket, stats: ClusterStats): void {
+  stats.sslHandshake.value++;
+  if (socket.isSessionReused()) stats.sslSessionReused.value++;
+  const v = socket.getProtocol();
+  if (v === 'TLSv1.2' || v === 'TLSv1.3') stats.sslVersions[v].value++;
 }
