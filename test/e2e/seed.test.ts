@@ -1,6 +1,7 @@
 // The seed flow end to end through a real `strait up examples/seed`: User → gateway → frontend
 // sidecar → frontend → frontend sidecar → backend sidecar → backend, with real clients (curl and
-// Node's http), the access logs of every hop sharing one x-request-id, and `strait status`.
+// Node's http), the access logs of every hop sharing one x-request-id, mesh mTLS between the
+// proxies with the identities the mesh CA issued, and `strait status`.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import type { RunningMesh } from '../helpers/strait-up.js';
 const run = promisify(execFile);
 
 interface EchoReply {
+  peer?: { identity: string | null };
   service: string;
   version: string;
   pod: string;
@@ -57,6 +59,34 @@ test('curl through the gateway reaches frontend, which reaches backend through t
   assert.match(backend.pod, /^backend-v[12]-[0-9a-f]{10}-0$/);
   assert.equal(backend.host, 'backend:8080');
   assert.equal(backend.headers['x-request-id'], 'seed-e2e-1');
+});
+
+test("every proxy hop is mTLS: the frontend sees the gateway's identity, the backend the frontend's", async () => {
+  const reply = JSON.parse((await request(`${mesh.gatewayUrl}/who`)).body) as EchoReply;
+  assert.equal(reply.peer?.identity, 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account');
+  assert.equal(reply.forwarded?.body.peer?.identity, 'spiffe://cluster.local/ns/default/sa/frontend');
+  assert.match(reply.forwarded!.body.headers['x-forwarded-client-cert'] ?? '', /^By=spiffe:\/\/cluster\.local\/ns\/default\/sa\/backend;Hash=[0-9a-f]{64};Subject="";URI=spiffe:\/\/cluster\.local\/ns\/default\/sa\/frontend$/);
+});
+
+test("each proxy's workload certificate shows in its admin /certs and in strait status", async () => {
+  const status = await mesh.status();
+  const ca = status.controlPlane.ca!;
+  assert.equal(ca.trustDomain, 'cluster.local');
+  assert.equal(ca.roots.filter((r) => r.signing).length, 1);
+  for (const p of status.pods) {
+    const cert = p.proxy!.certificate!;
+    assert.equal(cert.spiffeId, `spiffe://cluster.local/ns/${p.namespace}/sa/${p.serviceAccount}`);
+    const hours = (Date.parse(cert.notAfter) - Date.parse(cert.notBefore)) / 3600e3;
+    assert.ok(hours > 24 && hours < 24.1, `24 h (and the CA's 2 min of clock skew): ${hours}`);
+    const certs = JSON.parse((await request(`${p.proxy!.adminUrl}/certs`)).body) as { certificates: { name: string; cert_chain: { serial_number: string; subject_alt_names: { uri?: string }[]; days_until_expiration: string }[]; ca_cert: unknown[] }[] };
+    const own = certs.certificates.find((c) => c.name === 'default')!;
+    assert.equal(own.cert_chain[0]!.serial_number, cert.serial, `${p.name} runs the certificate the CA issued last`);
+    assert.deepEqual(own.cert_chain[0]!.subject_alt_names, [{ uri: cert.spiffeId }]);
+    assert.equal(certs.certificates.find((c) => c.name === 'ROOTCA')!.ca_cert.length, ca.roots.length);
+  }
+  const table = await run(process.execPath, [CLI, 'status', '--server', mesh.apiUrl]);
+  assert.match(table.stdout, /^mesh CA\s+self-signed in \S+\s+trust domain cluster\.local\s+roots [0-9A-F:]+ until \d{4}-\d\d-\d\d \(signing\)$/m);
+  assert.match(table.stdout, /default\s+frontend-[0-9a-f]{10}-0\s+2\/2\s+Running\s+0\s+127\.\S+\s+SYNCED\s+2[34]h\s/);
 });
 
 test('the backend service balances over both versions', async () => {
