@@ -16,6 +16,7 @@ import type { RouteTable } from '../router/route-table.js';
 import type { ClusterManager, PreparedClusters } from '../upstream/cluster-manager.js';
 import { clusterSecretNames } from '../upstream/tls/upstream-tls.js';
 import { ConfigError } from './durations.js';
+import { ClusterHttpClient } from '../http/async-client.js';
 
 /** The resources a proxy holds, by type and name (what the config dump shows). */
 export interface ResourceSet {
@@ -90,6 +91,8 @@ export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats:
   const routeTables = new Map<string, RouteTable>();
   for (const [name, rc] of res.routes) routeTables.set(name, compileRouteConfiguration(rc));
 
+  // Filters that call services (ext_authz) reach them through the proxy's own clusters.
+  const filterDeps: FilterDeps = { ...deps, httpClient: deps.httpClient ?? new ClusterHttpClient(clusters, deps.clock) };
   const listeners: ListenerSpec[] = [];
   const seen = new Set<string>();
   for (const l of res.listeners.values()) {
@@ -101,7 +104,7 @@ export function compileConfig(res: ResourceSet, clusters: ClusterManager, stats:
     const key = `${host}:${port}`;
     if (port !== 0 && seen.has(key)) throw new ConfigError(`listener ${l.name}: address ${key} is used by another listener`);
     seen.add(key);
-    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, deps, l.trafficDirection));
+    const chains = (l.filterChains ?? []).map((fc, i) => compileChain(l.name, fc, i, routeTables, stats, res.secrets, filterDeps, l.trafficDirection));
     if (chains.length === 0) throw new ConfigError(`listener ${l.name}: has no filter chains`);
     checkChains(l.name, chains);
     // Inspection is needed when chains differ by TLS or SNI; a lone chain takes everything as is.

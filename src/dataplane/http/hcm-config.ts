@@ -14,7 +14,7 @@ import { ConfigError, optionalDurationMs } from '../config/durations.js';
 import { compileRouteConfiguration, RouteTable } from '../router/route-table.js';
 import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
-import type { HttpFilter } from '../../filters/http/api.js';
+import type { AsyncHttpClient, HttpFilter } from '../../filters/http/api.js';
 import { filterByTypeUrl } from '../../filters/http/registry.js';
 import type { EscapedSlashesAction, PathNormalization } from './path-normalization.js';
 
@@ -71,6 +71,8 @@ export interface HcmConfig {
 export interface FilterDeps {
   readonly clock: Clock;
   readonly random: Random;
+  /** Filters that call services (ext_authz) send through it; compileConfig provides one. */
+  readonly httpClient?: AsyncHttpClient;
 }
 
 export function compileHcm(
@@ -105,7 +107,7 @@ export function compileHcm(
   for (const f of filters.slice(0, -1)) {
     const factory = filterByTypeUrl(f.typedConfig?.['@type'] ?? '');
     if (!factory) throw new ConfigError(`${at}: HTTP filter ${f.name} (${f.typedConfig?.['@type']}) is not supported`);
-    compiled.push(factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, random: deps.random, stats, statPrefix: hcm.statPrefix }));
+    compiled.push(factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, random: deps.random, stats, statPrefix: hcm.statPrefix, ...(deps.httpClient ? { httpClient: deps.httpClient } : {}) }));
   }
   const scope = stats.scope('http', { http_conn_manager_prefix: hcm.statPrefix });
   return {

@@ -46,7 +46,18 @@ export function localReplyHead(reply: LocalReply, extraHeaders: Record<string, s
   if (body.length > 0 && reply.body === undefined) headers.push('content-type', 'text/plain; charset=utf-8');
   headers.push('content-length', String(Buffer.byteLength(body)), 'x-strait-details', reply.details);
   if (reply.flag) headers.push('x-strait-flags', reply.flag);
-  for (const [k, v] of reply.headers ?? []) headers.push(k, v);
+  const own = reply.headers;
+  if (own?.length) {
+    // The reply's own headers replace the defaults of the same name (an authorization service's
+    // `server` or `content-type`), as Envoy's local-reply header callbacks do; they may repeat
+    // among themselves (set-cookie).
+    const names = new Set(own.map(([k]) => k));
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      const k = headers[i]!;
+      if (names.has(k) && k !== 'content-length' && !k.startsWith('x-strait-')) headers.splice(i, 2);
+    }
+    for (const [k, v] of own) headers.push(k, v);
+  }
   return { headers, body };
 }
 

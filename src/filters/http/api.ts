@@ -70,6 +70,39 @@ export interface FilterFactoryContext {
   readonly stats: StatsRegistry;
   /** The connection manager's stat prefix (Envoy scopes filter stats under it). */
   readonly statPrefix: string;
+  /** Requests to the proxy's clusters (Envoy's async HTTP client); absent outside a proxy. */
+  readonly httpClient?: AsyncHttpClient;
+}
+
+/** A request a filter sends to a cluster of the proxy (an authorization service, for one). */
+export interface AsyncHttpRequest {
+  readonly method: string;
+  /** :path, query included. */
+  readonly path: string;
+  readonly authority: string;
+  /** Lower-case names; no `host` (the authority) and no framing headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+}
+
+export type AsyncHttpResult =
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      /** Flat [name, value, ...] in arrival order, names lower-cased. */
+      readonly headers: readonly string[];
+      readonly body: Buffer;
+    }
+  /** No response: no such cluster, no healthy host, overflow, connect failure, reset, timeout. */
+  | { readonly kind: 'failure'; readonly reason: string };
+
+/**
+ * Envoy's async HTTP client: one request to a host the cluster's load balancer picks, over the
+ * cluster's connections (its TLS, circuit breakers and pools), ending within `timeoutMs` (0: no
+ * timeout) or when `signal` aborts. Never rejects.
+ */
+export interface AsyncHttpClient {
+  send(cluster: string, request: AsyncHttpRequest, timeoutMs: number, signal: AbortSignal): Promise<AsyncHttpResult>;
 }
 
 export interface HttpFilterFactory {
