@@ -159,3 +159,17 @@ test("a proxy's admin endpoint serves ready, config dump and Prometheus stats", 
   const prom = (await request(`${admin}/stats/prometheus`)).body;
   assert.match(prom, /^envoy_cluster_upstream_rq_total\{cluster_name="inbound\|8080\|\|"\} [1-9]\d*$/m);
 });
+
+test('zero trust (examples/seed/security.yaml): only the frontend may call the backend; plaintext is refused mesh-wide', async () => {
+  const backend = (await mesh.status()).pods.find((p) => p.name.startsWith('backend-v1-'))!;
+  // The README's command: the backend's own identity is not the frontend's.
+  const exec = await run(process.execPath, [CLI, 'exec', '--server', mesh.apiUrl, 'backend-v1', '--', 'curl', '-s', '-w', '\n%{http_code}', 'http://backend:8080/']);
+  assert.equal(exec.stdout, 'RBAC: access denied\n403');
+  // A caller without a sidecar (plaintext) to the backend pod: STRICT refuses it.
+  const plain = await request(`http://${backend.ip}:8080/`);
+  assert.equal(plain.status, 503);
+  assert.match(String(plain.headers['x-strait-details']), /plaintext/);
+  // The frontend is let through for GET (the curl test above), and only for GET.
+  const viaFrontend = JSON.parse((await request(`${mesh.gatewayUrl}/`)).body) as EchoReply;
+  assert.equal(viaFrontend.forwarded?.status, 200);
+});
