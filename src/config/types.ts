@@ -755,8 +755,12 @@ export interface MeshConfig {
   readonly accessLogFormat?: string;
   /** Default true. */
   readonly enableTracing: boolean;
-  /** ProxyConfig defaults; only tracing.sampling (percent of requests traced, default 1: Istio's PILOT_TRACE_SAMPLING). */
-  readonly defaultConfig: { readonly tracing: { readonly sampling: number } };
+  /**
+   * ProxyConfig defaults: tracing.sampling (percent of requests traced, default 1: Istio's
+   * PILOT_TRACE_SAMPLING) and gatewayTopology.numTrustedProxies (proxies in front of the
+   * gateways whose X-Forwarded-For entries are trusted, default 0).
+   */
+  readonly defaultConfig: { readonly tracing: { readonly sampling: number }; readonly gatewayTopology: { readonly numTrustedProxies: number } };
   /** Upstream connect timeout. Default 10s. */
   readonly connectTimeout: Duration;
   /** Defaults for resources without exportTo; each default ['*']. */
@@ -794,7 +798,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
   enableTracing: true,
-  defaultConfig: { tracing: { sampling: 1 } },
+  defaultConfig: { tracing: { sampling: 1 }, gatewayTopology: { numTrustedProxies: 0 } },
   connectTimeout: { ms: 10_000, text: '10s' },
   defaultServiceExportTo: ['*'],
   defaultVirtualServiceExportTo: ['*'],

@@ -153,6 +153,8 @@ export interface HttpConnectionManager {
   httpFilters: HttpFilter[];
   /** Use the downstream connection's address as the client address and append it to XFF (edge). */
   useRemoteAddress?: boolean;
+  /** Default 0. How many proxies in front append trusted X-Forwarded-For entries. */
+  xffNumTrustedHops?: number;
   /** Keep an x-request-id set by an external client instead of replacing it. */
   preserveExternalRequestId?: boolean;
   generateRequestId?: boolean;

@@ -208,6 +208,16 @@ spec:
     - destination: {host: httpbin.foo.svc.cluster.local, port: {number: 8000}}
 `;
 
+const TRUSTED_ONE_PROXY = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |-
+    defaultConfig:
+      gatewayTopology:
+        numTrustedProxies: 1
+`;
+
 test('TASK-14, ingress by client IP: outside ipBlocks 403, inside 200; remoteIpBlocks ignores a forged X-Forwarded-For; DENY of the client IP 403', async () => {
   await applyAndSync(mesh, () => files.applyText(GATEWAY, 'httpbin-gateway (foo)'), 'httpbin-gateway');
   const viaGateway = (headers: Record<string, string> = {}) => request(`${mesh.gatewayUrlFor(80)}/headers`, { headers });
@@ -227,6 +237,13 @@ test('TASK-14, ingress by client IP: outside ipBlocks 403, inside 200; remoteIpB
 
   await applyAndSync(mesh, () => files.apply(`${FIX}/task-14-step2-allow-remote-ipblocks.yaml`), 'ingress-policy remoteIpBlocks');
   assert.equal((await viaGateway({ 'x-forwarded-for': '5.6.7.8' })).status, 403, 'no trusted proxies: the forged X-Forwarded-For is not the client');
+  // Behind one trusted load balancer (meshConfig.defaultConfig.gatewayTopology.numTrustedProxies: 1),
+  // the address it appended is the client.
+  await applyAndSync(mesh, () => files.applyText(TRUSTED_ONE_PROXY, 'numTrustedProxies: 1'), 'the mesh config with one trusted proxy');
+  assert.equal((await viaGateway({ 'x-forwarded-for': '9.9.9.9, 5.6.7.8' })).status, 200, 'the load balancer says the client is 5.6.7.8');
+  assert.equal((await viaGateway({ 'x-forwarded-for': '5.6.7.8, 9.9.9.9' })).status, 403, 'only the entry the trusted proxy appended counts');
+  assert.equal((await viaGateway()).status, 403, 'no X-Forwarded-For: the peer is the client');
+  await applyAndSync(mesh, () => files.deleteText(TRUSTED_ONE_PROXY), 'the default mesh config');
   await applyAndSync(mesh, () => files.applyText(fixture('task-14-step2-allow-remote-ipblocks.yaml', [['"5.6.7.0/24"', `"5.6.7.0/24", "${clientIp}"`]]), 'remoteIpBlocks + CLIENT_IP'), 'remoteIpBlocks with the client IP');
   assert.equal((await viaGateway()).status, 200);
 

@@ -24,6 +24,8 @@ test('mesh config: the implemented fields are typed, with Istio\'s defaults for 
       '  discoveryAddress: istiod.istio-system.svc:15012',
       '  tracing:',
       '    sampling: 10',
+      '  gatewayTopology:',
+      '    numTrustedProxies: 1',
       'connectTimeout: 5s',
       'defaultDestinationRuleExportTo: ["."]',
     ),
@@ -36,7 +38,7 @@ test('mesh config: the implemented fields are typed, with Istio\'s defaults for 
     accessLogFile: '/dev/stdout',
     accessLogEncoding: 'JSON',
     defaultHttpRetryPolicy: { attempts: 3, retryOn: '5xx,connect-failure', retryRemoteLocalities: false, retryIgnorePreviousHosts: true },
-    defaultConfig: { tracing: { sampling: 10 } },
+    defaultConfig: { tracing: { sampling: 10 }, gatewayTopology: { numTrustedProxies: 1 } },
     connectTimeout: { ms: 5000, text: '5s' },
     defaultDestinationRuleExportTo: ['.'],
   });
@@ -79,6 +81,8 @@ test('mesh config: other ConfigMaps are unused; the istio one without a mesh key
 
 test('mesh config: range and exportTo rules', () => {
   assert.deepEqual(loadText(meshMap('defaultConfig:', '  tracing: {sampling: 150}')).codes, ['error:invalid-value']);
+  assert.deepEqual(loadText(meshMap('defaultConfig:', '  gatewayTopology: {numTrustedProxies: -1}')).codes, ['error:invalid-value']);
+  assert.deepEqual(loadText(meshMap('defaultConfig:', '  gatewayTopology: {numTrustedProxies: 1.5}')).codes, ['error:invalid-value']);
   assert.deepEqual(loadText(meshMap('defaultVirtualServiceExportTo: ["*", "a"]')).codes, ['error:conflict']);
   assert.deepEqual(loadText(meshMap('connectTimeout: 0s')).codes, ['error:invalid-value']);
   assert.deepEqual(loadText(meshMap('defaultHttpRetryPolicy: {attempts: 0, retryOn: 5xx}')).codes, ['error:conflict']);

@@ -43,7 +43,14 @@ const tracingSchema = obj({
   enableIstioTags: later(),
 });
 
-/** defaultConfig (ProxyConfig): tracing.sampling implemented; bootstrap plumbing ignored; the rest warned. */
+/** defaultConfig.gatewayTopology: how many proxies stand in front of the gateways. */
+const gatewayTopologySchema = obj({
+  numTrustedProxies: field(num(), 'trusted proxies in front of the gateways; their X-Forwarded-For entries name the client (remoteIpBlocks); default 0'),
+  forwardClientCertDetails: later('gateways use SANITIZE_SET'),
+  proxyProtocol: later(),
+});
+
+/** defaultConfig (ProxyConfig): tracing.sampling and gatewayTopology.numTrustedProxies implemented; bootstrap plumbing ignored; the rest warned. */
 const proxyConfigSchema = obj({
   tracing: field(tracingSchema),
   configPath: plumbing('a path inside the proxy container'),
@@ -72,7 +79,7 @@ const proxyConfigSchema = obj({
   runtimeValues: later(),
   statusPort: plumbing('the health port of the proxy container'),
   extraStatTags: later(),
-  gatewayTopology: later(),
+  gatewayTopology: field(gatewayTopologySchema),
   terminationDrainDuration: later(),
   meshId: later(),
   readinessProbe: later(),
@@ -146,10 +153,14 @@ export const meshConfigFields = {
   serviceEntryVisibility: later(),
 };
 
-function checkMesh(m: { readonly defaultConfig?: { readonly tracing?: { readonly sampling?: number } } } & Record<string, unknown>, r: Refiner): void {
+function checkMesh(m: { readonly defaultConfig?: { readonly tracing?: { readonly sampling?: number }; readonly gatewayTopology?: { readonly numTrustedProxies?: number } } } & Record<string, unknown>, r: Refiner): void {
   const sampling = m.defaultConfig?.tracing?.sampling;
   if (sampling !== undefined && (sampling < 0 || sampling > 100)) {
     r.error(['defaultConfig', 'tracing', 'sampling'], 'invalid-value', `${sampling} is out of range: sampling is a percentage between 0 and 100`, 'write a number between 0 and 100 (1 traces 1% of requests)');
+  }
+  const hops = m.defaultConfig?.gatewayTopology?.numTrustedProxies;
+  if (hops !== undefined && !(Number.isInteger(hops) && hops >= 0 && hops <= 4294967295)) {
+    r.error(['defaultConfig', 'gatewayTopology', 'numTrustedProxies'], 'invalid-value', `${hops} is not a count of proxies`, 'write a whole number: 0 (the default) when clients connect to the gateway directly, 1 behind one load balancer that appends X-Forwarded-For');
   }
   // The defaults apply to resources of every namespace: `.` would mean each resource's own.
   for (const k of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
@@ -170,7 +181,10 @@ export const meshConfigSchema = mapped(
       accessLogEncoding: m.accessLogEncoding ?? d.accessLogEncoding,
       ...(m.accessLogFormat ? { accessLogFormat: m.accessLogFormat } : {}),
       enableTracing: m.enableTracing ?? d.enableTracing,
-      defaultConfig: { tracing: { sampling: m.defaultConfig?.tracing?.sampling ?? d.defaultConfig.tracing.sampling } },
+      defaultConfig: {
+        tracing: { sampling: m.defaultConfig?.tracing?.sampling ?? d.defaultConfig.tracing.sampling },
+        gatewayTopology: { numTrustedProxies: m.defaultConfig?.gatewayTopology?.numTrustedProxies ?? d.defaultConfig.gatewayTopology.numTrustedProxies },
+      },
       connectTimeout: m.connectTimeout ?? d.connectTimeout,
       defaultServiceExportTo: m.defaultServiceExportTo ?? d.defaultServiceExportTo,
       defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? d.defaultVirtualServiceExportTo,

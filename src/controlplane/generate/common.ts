@@ -16,6 +16,8 @@ export interface HcmOptions {
   rds?: string;
   routeConfig?: RouteConfiguration;
   useRemoteAddress: boolean;
+  /** Gateways: ProxyConfig gatewayTopology.numTrustedProxies (xff_num_trusted_hops). */
+  xffNumTrustedHops?: number;
   serverName?: string;
   serverHeaderTransformation?: HttpConnectionManager['serverHeaderTransformation'];
   /** Accept CONNECT tunnels (a sidecar's outbound listener, for HTTP_PROXY clients). */
@@ -62,6 +64,7 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
   Object.assign(h, pathNormalizationFields(o.pathNormalization));
   if (o.rds) h.rds = { routeConfigName: o.rds, configSource: { ads: {}, resourceApiVersion: 'V3' } };
   if (o.routeConfig) h.routeConfig = o.routeConfig;
+  if (o.xffNumTrustedHops) h.xffNumTrustedHops = o.xffNumTrustedHops;
   if (o.serverName) h.serverName = o.serverName;
   if (o.serverHeaderTransformation) h.serverHeaderTransformation = o.serverHeaderTransformation;
   if (o.forwardClientCert) {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServerResponse } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
@@ -26,6 +27,7 @@ import { newStreamInfo } from './stream-info.js';
 import type { StreamInfo } from './stream-info.js';
 import { routeRequest } from '../router/router.js';
 import { normalizeRequestPath, removePathParameters } from './path-normalization.js';
+import { trustedXffAddress } from './trusted-client.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -162,6 +164,9 @@ export class HttpConnectionManager {
     const headers = forwardableHeaders(raw, MANAGED);
     headers.host = authority;
     this.applyRequestId(cfg, headers, req);
+    // Read before this hop appends its own peer to X-Forwarded-For.
+    const client = trustedXffAddress(headers['x-forwarded-for'], cfg.useRemoteAddress, cfg.xffNumTrustedHops);
+    if (client !== null) info.downstreamRemoteAddress = net.isIPv6(client) ? `[${client}]:0` : `${client}:0`;
     this.applyForwardedHeaders(cfg, headers, req, scheme);
     if (cfg.clientCert.forward !== 'SANITIZE' || headers['x-forwarded-client-cert'] !== undefined) {
       applyClientCertHeader(cfg.clientCert, headers, info.peerCertificate, info.peerCertificate ? localCertificateUri(socket) : undefined);

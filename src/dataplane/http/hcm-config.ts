@@ -45,6 +45,8 @@ export interface HcmConfig {
   readonly rdsName: string | undefined;
   readonly routeConfigMissing: boolean;
   readonly useRemoteAddress: boolean;
+  /** Proxies in front of this one whose X-Forwarded-For entries are trusted (xff_num_trusted_hops). */
+  readonly xffNumTrustedHops: number;
   readonly preserveExternalRequestId: boolean;
   readonly generateRequestId: boolean;
   readonly serverName: string;
@@ -116,6 +118,7 @@ export function compileHcm(
     rdsName,
     routeConfigMissing: missing,
     useRemoteAddress: hcm.useRemoteAddress ?? false,
+    xffNumTrustedHops: hcm.xffNumTrustedHops ?? 0,
     preserveExternalRequestId: hcm.preserveExternalRequestId ?? false,
     generateRequestId: hcm.generateRequestId ?? true,
     serverName: hcm.serverName || 'envoy',
