@@ -12,19 +12,22 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { testKey } from '../../src/filters/http/jwt_authn/test-support.js';
 import type { TestKey } from '../../src/filters/http/jwt_authn/test-support.js';
 import { eventually, request } from '../helpers/http.js';
 import type { TestResponse } from '../helpers/http.js';
 import { applyAndSync, ManifestDir, readyPods, viaSidecar } from '../helpers/istio-tasks.js';
-import { ROOT, startMesh } from '../helpers/strait-up.js';
+import { CLI, ROOT, startMesh } from '../helpers/strait-up.js';
 import type { RunningMesh } from '../helpers/strait-up.js';
 import type { PodStatus } from '../../src/local/api-server.js';
 
+const run = promisify(execFile);
 const FIX = 'test/fixtures/config/istio-security';
 const ISSUER = 'testing@secure.istio.io';
 const DENIED = 'RBAC: access denied';
@@ -96,6 +99,15 @@ function fixture(name: string, replace: [string, string][] = []): string {
   return text;
 }
 
+const DISABLE_DR = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin, namespace: foo}
+spec:
+  host: httpbin.foo.svc.cluster.local
+  trafficPolicy:
+    tls: {mode: DISABLE}
+`;
+
 const GITHUB_JWKS = 'https://raw.githubusercontent.com/istio/istio/master/security/tools/jwt/samples/jwks.json';
 
 test('TASK-11, PERMISSIVE (the default): every pair answers 200; meshed callers use mTLS (XFCC names them), legacy stays plaintext', async () => {
@@ -125,6 +137,20 @@ test('TASK-11, namespace foo STRICT: legacy -> foo is refused, legacy -> bar and
   const bar = await fromLegacy('bar', '/ip');
   assert.ok(!(bar instanceof Error) && bar.status === 200, 'legacy -> bar is still PERMISSIVE');
   for (const from of ['foo', 'bar']) for (const to of ['foo', 'bar']) assert.equal((await fromSleep(from, `http://httpbin.${to}:8000/ip`)).status, 200, `sleep.${from} -> httpbin.${to}`);
+});
+
+test('TASK-11, a DestinationRule DISABLE against STRICT: strait validate names both, the caller gets a 503 that says why', async () => {
+  // Reported, but not blocking: the rest of the configuration applies.
+  await applyAndSync(mesh, () => files.applyText(DISABLE_DR, 'DestinationRule httpbin DISABLE'), 'the conflicting DestinationRule');
+  const validate = await run(process.execPath, [CLI, 'validate', files.dir]).catch((e: { stdout: string; code: number }) => e);
+  assert.match(validate.stdout, /destinationrule\.foo\.httpbin\.yaml:\d+:\d+: error: .*sends plaintext to httpbin\.foo\.svc\.cluster\.local port 8000.*STRICT.*fix: .*ISTIO_MUTUAL/);
+  const r = await eventually(async () => {
+    const res = await fromSleep('foo', 'http://httpbin.foo:8000/ip');
+    return res.status === 503 ? res : undefined;
+  }, 'the plaintext call to a STRICT port to fail');
+  assert.match(r.body, /plaintext_on_tls_only_listener|mutual TLS/);
+  await applyAndSync(mesh, () => files.deleteText(DISABLE_DR), 'removing the DestinationRule');
+  assert.equal((await fromSleep('foo', 'http://httpbin.foo:8000/ip')).status, 200);
 });
 
 test('TASK-11, mesh-wide STRICT (istio-system): legacy -> foo and -> bar are refused; meshed pairs answer 200; removing both policies restores plaintext', async () => {
