@@ -49,6 +49,24 @@ program
     process.exitCode = await runStatus(opts);
   });
 
+const ca = program.command('ca').description('The mesh CA of a running `strait up`: its roots, the proxies\' certificates, root rotation.');
+for (const [action, what] of [
+  ['status', 'List the trusted roots and the certificate each proxy was issued last.'],
+  ['rotate-root', 'Make a new self-signed root the signer; proxies trust old and new roots and renew onto the new one within minutes.'],
+  ['retire-roots', 'Stop trusting the old roots (once every proxy has renewed onto the new one).'],
+] as const) {
+  const c = ca
+    .command(action)
+    .description(what)
+    .option('-o, --output <format>', 'table or json', 'table')
+    .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014');
+  if (action === 'retire-roots') c.option('--force', 'retire even while a proxy still uses a certificate from an old root');
+  c.action(async (opts) => {
+    const { runCa } = await import('./commands/ca.js');
+    process.exitCode = await runCa(action, opts);
+  });
+}
+
 for (const mode of ['apply', 'delete'] as const) {
   program
     .command(mode)

@@ -1,7 +1,8 @@
 // The HTTP API of a running `strait up` (127.0.0.1 only, default port 15014): what `strait
 // status` and (later) the dashboard read, and what `strait apply` / `strait delete` write.
 // GET /api/status, GET /api/logs?pod=&container=&tail=, GET /api/diagnostics,
-// POST /api/apply and /api/delete with {"file", "text"}.
+// POST /api/apply and /api/delete with {"file", "text"}; GET /api/ca, POST /api/ca/rotate-root
+// and /api/ca/retire-roots (`strait ca`).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,10 +69,31 @@ export interface MeshStatus {
   pods: PodStatus[];
 }
 
+/** GET /api/ca: the CA's roots and the certificate each proxy was issued last. */
+export interface CaStatus {
+  readonly ca: MeshStatus['controlPlane']['ca'];
+  readonly certificates: { holder: string; spiffeId: string; serial: string; notBefore: string; notAfter: string; root: string }[];
+}
+
+function caSummary(runner: LocalRunner): MeshStatus['controlPlane']['ca'] {
+  const ca = runner.cp.certificateAuthority;
+  if (!ca) return null;
+  return {
+    source: ca.source,
+    trustDomain: ca.trustDomain,
+    dir: ca.signerStatus().dir,
+    roots: ca.rootStatus().map((r) => ({ fingerprint: r.fingerprint, notAfter: r.notAfter, signing: r.signing, outstanding: r.outstanding })),
+  };
+}
+
+export function caStatus(runner: LocalRunner): CaStatus {
+  const certificates = [...runner.cp.issuedCertificates()].map(([holder, c]) => ({ holder, ...c })).sort((a, b) => (a.holder < b.holder ? -1 : 1));
+  return { ca: caSummary(runner), certificates };
+}
+
 export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
   const proxies = new Map(runner.cp.status().map((p) => [`${p.namespace}/${p.pod}`, p]));
   const diags = runner.diagnostics();
-  const ca = runner.cp.certificateAuthority;
   const issued = runner.cp.issuedCertificates();
   return {
     controlPlane: {
@@ -83,14 +105,7 @@ export function meshStatus(runner: LocalRunner, apiUrl: string): MeshStatus {
       errors: diags.filter((d) => d.severity === 'error').length,
       warnings: diags.filter((d) => d.severity === 'warning').length,
       lastReload: runner.lastReload,
-      ca: ca
-        ? {
-            source: ca.source,
-            trustDomain: ca.trustDomain,
-            dir: ca.signerStatus().dir,
-            roots: ca.rootStatus().map((r) => ({ fingerprint: r.fingerprint, notAfter: r.notAfter, signing: r.signing, outstanding: r.outstanding })),
-          }
-        : null,
+      ca: caSummary(runner),
     },
     gateways: runner.gatewayUrls(),
     ingresses: runner.ingresses(),
@@ -177,12 +192,22 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
       );
       return;
     }
-    if (req.method !== 'GET') return json(405, { error: 'use GET, or POST /api/apply and /api/delete' });
+    if (req.method === 'POST' && (u.pathname === '/api/ca/rotate-root' || u.pathname === '/api/ca/retire-roots')) {
+      const rotate = u.pathname === '/api/ca/rotate-root';
+      (rotate ? runner.rotateRoot() : runner.retireRoots(u.searchParams.get('force') === 'true')).then(
+        (message) => json(200, { message, ...caStatus(runner) }),
+        (e: Error) => json(409, { error: e.message }),
+      );
+      return;
+    }
+    if (req.method !== 'GET') return json(405, { error: 'use GET, or POST /api/apply, /api/delete, /api/ca/rotate-root and /api/ca/retire-roots' });
     switch (u.pathname) {
       case '/api/status':
         return json(200, meshStatus(runner, url));
       case '/api/diagnostics':
         return json(200, runner.diagnostics());
+      case '/api/ca':
+        return json(200, caStatus(runner));
       case '/api/logs': {
         const podName = u.searchParams.get('pod') ?? '';
         const pod = runner.listPods().find((p) => p.spec.name === podName || `${p.spec.namespace}/${p.spec.name}` === podName);
@@ -197,7 +222,7 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
         return;
       }
       default:
-        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics', 'POST /api/apply', 'POST /api/delete'] });
+        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics', '/api/ca', 'POST /api/apply', 'POST /api/delete', 'POST /api/ca/rotate-root', 'POST /api/ca/retire-roots'] });
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -447,6 +447,39 @@ export class LocalRunner {
     if (note) this.opts.say(note);
   }
 
+  /**
+   * `strait ca rotate-root`: a new self-signed root signs from now on; proxies trust [new, old]
+   * at once (the trust bundle stream) and renew onto the new root within a few minutes.
+   */
+  async rotateRoot(): Promise<string> {
+    if (!this.ca) throw new Error('the mesh CA is not running');
+    const r = await this.ca.rotateRoot();
+    const message = `mesh CA: new root ${r.fingerprint.slice(0, 23)}... signs; proxies trust it and the previous roots, and renew onto it within 5 minutes; retire the old roots (strait ca retire-roots) once no certificate from them is left`;
+    this.opts.say(message);
+    return message;
+  }
+
+  /**
+   * `strait ca retire-roots`: drops the roots kept for overlap. Refused while a running proxy's
+   * latest certificate is from one of them (its peers would refuse it), unless forced.
+   */
+  async retireRoots(force = false): Promise<string> {
+    if (!this.ca) throw new Error('the mesh CA is not running');
+    const signing = this.ca.rootStatus().find((r) => r.signing)?.fingerprint;
+    const issued = this.cp.issuedCertificates();
+    const behind = [...this.pods.keys()].filter((k) => {
+      const c = issued.get(k);
+      return c !== undefined && c.root !== signing;
+    });
+    if (behind.length > 0 && !force) {
+      throw new Error(`${behind.join(', ')} still use a certificate from an old root; wait for them to renew (strait ca status), or force it`);
+    }
+    const retired = this.ca.retireRoots();
+    const message = retired.length ? `mesh CA: retired ${retired.map((f) => `${f.slice(0, 23)}...`).join(', ')}; proxies no longer trust them` : 'mesh CA: no old root to retire';
+    this.opts.say(message);
+    return message;
+  }
+
   /** The mesh CA, once started. */
   get certificateAuthority(): CertificateAuthority | null {
     return this.ca;
