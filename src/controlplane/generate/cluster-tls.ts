@@ -14,7 +14,8 @@
 // When the Secret (or a key in it) is missing, the context refers to it over SDS by Istio's name
 // (`kubernetes://<name>`, `kubernetes://<name>-cacert`) instead: the proxy keeps the cluster but
 // its connections fail until the secret exists — closed, never plaintext, as in Istio.
-// ISTIO_MUTUAL (mesh mTLS) is not implemented yet and is treated as DISABLE: no transport socket.
+// ISTIO_MUTUAL (mesh mTLS with the workload certificate) is not this module's: clusters.ts writes
+// it with mesh-mtls.ts when the control plane runs the mesh CA; here it originates nothing.
 // The Secret is looked up in the proxy's namespace, where Istio's proxies read credentials.
 
 import type { ClientTLSSettings, SecretResource } from '../../config/types.js';
@@ -44,7 +45,7 @@ function sds(name: string): SdsSecretConfig {
   return { name, sdsConfig: { ads: {}, resourceApiVersion: 'V3' } };
 }
 
-/** The transport socket for a cluster's TLS settings, or undefined for plaintext (DISABLE, ISTIO_MUTUAL). */
+/** The transport socket for a cluster's SIMPLE/MUTUAL TLS settings; undefined otherwise (DISABLE, and ISTIO_MUTUAL, which mesh-mtls.ts writes). */
 export function upstreamTransportSocket(snapshot: MeshSnapshot, proxy: ProxyNode, tls: ClientTLSSettings | undefined, target: UpstreamTlsTarget): Cluster['transportSocket'] {
   if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return undefined;
   const wildcard = target.host.includes('*');
