@@ -34,7 +34,9 @@ spec:
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strait-reload-'));
-  for (const f of fs.readdirSync(path.join(ROOT, 'examples/seed'))) fs.copyFileSync(path.join(ROOT, 'examples/seed', f), path.join(dir, f));
+  // The seed without its zero-trust policy: these tests route the gateway straight to the
+  // backend, which that policy (rightly) refuses.
+  for (const f of ['gateway.yaml', 'frontend.yaml', 'backend.yaml']) fs.copyFileSync(path.join(ROOT, 'examples/seed', f), path.join(dir, f));
   mesh = await startMesh([dir]);
 });
 
