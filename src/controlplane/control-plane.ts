@@ -129,6 +129,11 @@ export class ControlPlane {
     return this.ca;
   }
 
+  /** Forgets a holder's certificate record (its pod is gone). */
+  forgetIssued(holder: string): void {
+    this.issued.delete(holder);
+  }
+
   /** The last certificate issued to each token holder (`namespace/pod`). */
   issuedCertificates(): ReadonlyMap<string, IssuedSummary> {
     return this.issued;

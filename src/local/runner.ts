@@ -205,6 +205,7 @@ export class LocalRunner {
         retiring.map(async (p) => {
           await p.stop();
           this.tokens.revoke(`${p.spec.namespace}/${p.spec.name}`);
+          this.cp.forgetIssued(`${p.spec.namespace}/${p.spec.name}`);
           this.pods.delete(`${p.spec.namespace}/${p.spec.name}`);
           this.opts.say(`stopped pod ${p.spec.namespace}/${p.spec.name}`);
         }),
