@@ -1,6 +1,8 @@
 // The bootstrap file the runner writes for each proxy it starts: Istio's node identity and
 // metadata, the admin address (pod-local, as 127.0.0.1:15000 is inside an Istio pod), and the
-// control plane's ADS address.
+// control plane's ADS address. The proxy's bootstrap token for the mesh CA is not in this file
+// (files in the run directory outlive the process): local-pod.ts puts it in the proxy process's
+// environment only.
 
 import type { Bootstrap } from '../xds/resources.js';
 import { proxyNodeId } from '../controlplane/model/proxy-node.js';
