@@ -66,6 +66,9 @@ export interface DownstreamRequest {
 const MANAGED = new Set(['host', 'x-request-id', 'x-forwarded-proto']);
 
 export class HttpConnectionManager {
+  /** The response the request path last started tracking (guarded() reads it after a throw). */
+  private tracked: ServerResponse | null = null;
+
   constructor(public config: HcmConfig, private readonly ctx: ProxyContext) {}
 
   get clock(): Clock {
@@ -95,12 +98,37 @@ export class HttpConnectionManager {
     socket.on('error', () => socket.destroy());
     if (head.length > 0) socket.unshift(head);
     const protocol = String(req.headers.upgrade ?? '').toLowerCase();
-    this.handleRequest(req, res, { socket, protocol });
+    this.guarded(req, res, { socket, protocol });
   };
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.handleRequest(req, res, null);
+    this.guarded(req, res, null);
   };
+
+  /**
+   * A bug in the request path must cost one request, never the proxy and every other connection
+   * it carries: the exception becomes a 500 local reply (or a reset once the response started)
+   * and a `downstream_cx_protocol_error`-style count the operator can see.
+   */
+  private guarded(req: IncomingMessage, res: ServerResponse, upgrade: DownstreamRequest['upgrade']): void {
+    this.tracked = null;
+    try {
+      this.handleRequest(req, res, upgrade);
+    } catch (e) {
+      const stats = this.config.stats;
+      stats.internalErrors.value++;
+      // Before the request was tracked, nothing else will end its count.
+      if (this.tracked !== res) stats.rqActive.value--;
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      const why = `the proxy failed on this request: ${(e as Error).message ?? String(e)}`.slice(0, 300);
+      const reply = localReply(500, '', 'internal_error', why);
+      const head = localReplyHead(reply, {});
+      writeLocalReply(res, reply.status, head, req.method === 'HEAD');
+    }
+  }
 
   private handleRequest(req: IncomingMessage, res: ServerResponse, upgrade: DownstreamRequest['upgrade']): void {
     const cfg = this.config;
@@ -193,6 +221,7 @@ export class HttpConnectionManager {
     if (cfg.filters) d.filters = new FilterChainRun(d, cfg.filters);
 
     res.once('close', () => this.finish(d));
+    this.tracked = res;
     if (!bad && upgrade && (upgrade.protocol !== 'websocket' || !cfg.allowWebsocket)) {
       bad = localReply(403, '', 'upgrade_failed', `upgrade to "${upgrade.protocol}" is not enabled on this listener (HttpConnectionManager upgradeConfigs)`);
     }

@@ -35,6 +35,8 @@ export interface HcmStats {
   readonly noCluster: Counter;
   readonly rqTimeout: Counter;
   readonly failedPathNormalization: Counter;
+  /** Strait's own: requests the proxy failed on (a bug), answered 500 `internal_error`. */
+  readonly internalErrors: Counter;
   readonly redirectedWithNormalizedPath: Counter;
 }
 
@@ -159,6 +161,7 @@ export function compileHcm(
       noCluster: scope.counter('no_cluster'),
       rqTimeout: scope.counter('downstream_rq_timeout'),
       failedPathNormalization: scope.counter('downstream_rq_failed_path_normalization'),
+      internalErrors: scope.counter('downstream_rq_internal_error'),
       redirectedWithNormalizedPath: scope.counter('downstream_rq_redirected_with_normalized_path'),
     },
   };
