@@ -4,7 +4,10 @@
 
 import type { StatsRegistry } from '../../telemetry/stats/stats.js';
 import { DOWNSTREAM_TLS_TYPE, HCM_TYPE, TCP_PROXY_TYPE } from '../../xds/resources.js';
-import type { Cluster, ClusterLoadAssignment, FilterChain, HttpConnectionManager, Listener, RouteConfiguration, Secret, TcpProxy } from '../../xds/resources.js';
+import type { Cluster, ClusterLoadAssignment, Filter, FilterChain, HttpConnectionManager, Listener, RouteConfiguration, Secret, TcpProxy } from '../../xds/resources.js';
+import type { NetworkFilter } from '../../filters/network/api.js';
+import { networkFilterByTypeUrl } from '../../filters/network/registry.js';
+import '../../filters/network/index.js';
 import { compileTcpProxy } from '../tcp/tcp-proxy.js';
 import type { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import type { FilterDeps, HcmConfig } from '../http/hcm-config.js';
@@ -128,14 +131,15 @@ function compileChain(
 ): ChainSpec {
   const name = fc.name || `${listener}#${index}`;
   const filters = fc.filters ?? [];
-  const type = filters[0]?.typedConfig?.['@type'];
-  if (filters.length !== 1 || (type !== HCM_TYPE && type !== TCP_PROXY_TYPE)) {
-    throw new ConfigError(`listener ${listener} chain ${name}: the filter chain must hold one HttpConnectionManager or one TcpProxy`);
+  const last = filters[filters.length - 1];
+  const type = last?.typedConfig?.['@type'];
+  if ((type !== HCM_TYPE || filters.length !== 1) && type !== TCP_PROXY_TYPE) {
+    throw new ConfigError(`listener ${listener} chain ${name}: the filter chain must hold one HttpConnectionManager, or network filters (RBAC) then a TcpProxy`);
   }
   const network: ChainNetwork =
     type === HCM_TYPE
-      ? { kind: 'http', hcm: compileHcm(listener, filters[0]!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps, direction) }
-      : { kind: 'tcp', tcp: compileTcpProxy(listener, filters[0]!.typedConfig as unknown as TcpProxy, stats) };
+      ? { kind: 'http', hcm: compileHcm(listener, last!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps, direction) }
+      : { kind: 'tcp', tcp: compileTcpProxy(listener, last!.typedConfig as unknown as TcpProxy, stats, compileNetworkFilters(`listener ${listener} chain ${name}`, filters.slice(0, -1), stats, deps)) };
   const m = fc.filterChainMatch ?? {};
   const tp = m.transportProtocol;
   if (tp !== undefined && tp !== 'tls' && tp !== 'raw_buffer') throw new ConfigError(`listener ${listener} chain ${name}: transportProtocol "${tp}" is not tls or raw_buffer`);
@@ -173,6 +177,16 @@ function compileChain(
     tlsSpec = { options, pair, clientCa, requireClientCertificate: ctx.requireClientCertificate === true, alpn: common.alpnProtocols?.length ? common.alpnProtocols : ['h2', 'http/1.1'] };
   }
   return { name, serverNames: m.serverNames ?? [], transportProtocol: tp, destinationPort: m.destinationPort, tls: tlsSpec, network };
+}
+
+/** The network filters a TCP chain lists before tcp_proxy (src/filters/network/). */
+function compileNetworkFilters(at: string, filters: readonly Filter[], stats: StatsRegistry, deps: FilterDeps): NetworkFilter[] {
+  return filters.map((f) => {
+    const t = f.typedConfig?.['@type'] ?? '';
+    const factory = networkFilterByTypeUrl(t);
+    if (!factory) throw new ConfigError(`${at}: network filter ${f.name} (${t}) is not supported`);
+    return factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, stats });
+  });
 }
 
 /** Envoy rejects listeners whose chains cannot be told apart; so does Strait. */

@@ -2,7 +2,8 @@
 // cluster (chosen once per connection; weighted clusters pick per connection, as Istio's TCP
 // traffic shifting expects). Serves VirtualService `tcp` routes, Gateway TCP servers, TLS
 // passthrough by SNI, and HTTPS egress through a sidecar. One access-log line per connection
-// (`"- - -"` in Istio's format), written when it closes.
+// (`"- - -"` in Istio's format), written when it closes. The chain's network filters before it
+// (network RBAC) decide first; a connection one of them closes never reaches an upstream.
 
 import type net from 'node:net';
 import type { Clock } from '../../common/clock.js';
@@ -15,6 +16,7 @@ import type { CompiledAccessLog } from '../http/hcm-config.js';
 import { newStreamInfo } from '../http/stream-info.js';
 import { peerCertificateOf } from '../tls/peer-certificate.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { CloseConnection, NetworkFilter } from '../../filters/network/api.js';
 
 export interface TcpProxyConfig {
   readonly statPrefix: string;
@@ -23,10 +25,12 @@ export interface TcpProxyConfig {
   /** Envoy's default tcp_proxy idle timeout is 1 hour; 0 disables. */
   readonly idleTimeoutMs: number;
   readonly accessLogs: readonly CompiledAccessLog[];
+  /** The chain's network filters before tcp_proxy, in order; null when there are none. */
+  readonly filters: readonly NetworkFilter[] | null;
   readonly stats: { cxTotal: Counter; cxActive: Gauge; cxNoRoute: Counter; bytesRx: Counter; bytesTx: Counter };
 }
 
-export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegistry): TcpProxyConfig {
+export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegistry, filters: readonly NetworkFilter[] = []): TcpProxyConfig {
   const at = `listener ${listener} tcp_proxy`;
   if (!t.statPrefix) throw new ConfigError(`${at}: needs a statPrefix`);
   const clusters = t.cluster ? [{ name: t.cluster, weight: 1 }] : (t.weightedClusters?.clusters ?? []).map((c) => ({ name: c.name, weight: c.weight ?? 0 }));
@@ -39,6 +43,7 @@ export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegis
     total,
     idleTimeoutMs: optionalDurationMs(t.idleTimeout, `${at} idleTimeout`, 3_600_000),
     accessLogs: compileAccessLogs(at, t.accessLog),
+    filters: filters.length ? filters : null,
     stats: {
       cxTotal: scope.counter('downstream_cx_total'),
       cxActive: scope.gauge('downstream_cx_active'),
@@ -97,6 +102,15 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
   };
   socket.on('error', () => socket.destroy());
+  if (cfg.filters) {
+    for (const f of cfg.filters) {
+      const close = f.onNewConnection(info);
+      if (close) {
+        closeByFilter(ctx, socket, close, info, finish);
+        return;
+      }
+    }
+  }
   const cluster = ctx.clusters.get(clusterName);
   const host = cluster?.chooseHost(destination);
   if (!cluster || !host) {
@@ -153,5 +167,20 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     up.end();
     if (!connected) up.destroy();
     finish(connected ? '' : 'DC', connected ? '' : 'downstream_remote_disconnect');
+  });
+}
+
+/** A network filter refused the connection: close it without flushing (after its delay, reads paused). */
+function closeByFilter(ctx: TcpContext, socket: net.Socket, close: CloseConnection, info: { connectionTerminationDetails: string }, finish: () => void): void {
+  info.connectionTerminationDetails = close.details;
+  if (!close.delayMs) {
+    socket.destroy();
+    finish();
+    return;
+  }
+  const timer = ctx.clock.setTimer(close.delayMs, () => socket.destroy());
+  socket.once('close', () => {
+    timer.cancel();
+    finish();
   });
 }
