@@ -112,17 +112,22 @@ export function mergeSlashes(full: string): string {
  * allowed `/public/*`.
  */
 export function stripDotSegmentParameters(full: string): string {
+  // Most paths have no `;` at all: one native scan decides.
+  const semi = full.indexOf(';');
+  if (semi < 0) return full;
   let end = full.length;
-  let semi = -1;
-  for (let i = 0; i < full.length; i++) {
+  for (let i = 0; i < semi; i++) {
     const c = full.charCodeAt(i);
     if (c === 63 /* ? */ || c === 35 /* # */) {
       end = i;
       break;
     }
-    if (c === 59 /* ; */ && semi < 0) semi = i;
   }
-  if (semi < 0) return full;
+  if (end < semi) return full;
+  const q = full.indexOf('?', semi);
+  const h = full.indexOf('#', semi);
+  if (q >= 0) end = q;
+  if (h >= 0 && h < end) end = h;
   const segments = full.slice(0, end).split('/');
   let changed = false;
   for (let k = 0; k < segments.length; k++) {

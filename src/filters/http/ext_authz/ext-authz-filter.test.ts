@@ -18,6 +18,9 @@ class FakeService implements AsyncHttpClient {
     this.calls.push({ cluster, request, timeoutMs });
     return Promise.resolve(this.answer);
   }
+  grpcUnary(): Promise<never> {
+    return Promise.reject(new Error('an HTTP authorization service makes no gRPC calls'));
+  }
 }
 
 const respond = (status: number, headers: Record<string, string> = {}, body = ''): AsyncHttpResult => ({
