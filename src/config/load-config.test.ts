@@ -184,7 +184,7 @@ test('defaults: namespace default, Service type and protocol, targetPort = port'
 test('unknown kinds get a suggestion; future kinds a warning; wrong apiVersions name the right ones', () => {
   const text = yaml(
     'apiVersion: v1', 'kind: Servce', 'metadata: {name: a}', //                                 1-3
-    '---', 'apiVersion: telemetry.istio.io/v1', 'kind: Telemetry', 'metadata: {name: b}', //        4-7
+    '---', 'apiVersion: networking.istio.io/v1alpha3', 'kind: EnvoyFilter', 'metadata: {name: b}', // 4-7
     '---', 'apiVersion: apps/v1beta1', 'kind: Deployment', 'metadata: {name: c}', //              8-11
     '---', 'apiVersion: networking.istio.io/v2', 'kind: Gateway', 'metadata: {name: d}', //        12-15
     '---', 'apiVersion: batch/v1', 'kind: CronJob', 'metadata: {name: e}', //                      16-19
@@ -194,7 +194,7 @@ test('unknown kinds get a suggestion; future kinds a warning; wrong apiVersions 
   assert.deepEqual(where(diagnostics), ['unknown-kind@2:7', 'unsupported-kind@6:7', 'wrong-api-version@9:13', 'wrong-api-version@13:13', 'unknown-kind@18:7']);
   assert.match(diagnostics[0].message, /did you mean 'Service'\?/);
   assert.equal(diagnostics[1].severity, 'warning');
-  assert.equal(diagnostics[1].message, 'Telemetry (telemetry.istio.io/v1) is valid Istio but Strait does not implement it yet; this resource is ignored');
+  assert.equal(diagnostics[1].message, 'EnvoyFilter (networking.istio.io/v1alpha3) is valid Istio but Strait does not implement it yet; this resource is ignored');
   assert.match(diagnostics[2].message, /accepted: apps\/v1$/);
   assert.match(diagnostics[3].message, /networking\.istio\.io\/v1, networking\.istio\.io\/v1beta1, networking\.istio\.io\/v1alpha3, gateway\.networking\.k8s\.io\/v1/);
   assert.doesNotMatch(diagnostics[4].message, /did you mean/);

@@ -3,9 +3,12 @@
 // replicas 1, service account "default", ...), so later stages never re-derive them.
 
 import type { AuthorizationPolicyResource, ExtensionProvider, PeerAuthenticationResource, RequestAuthenticationResource } from './types-security.js';
+import type { TelemetryResource } from './types-telemetry.js';
 
 // The security.istio.io kinds and the ext-authz providers are described in types-security.ts.
 export type * from './types-security.js';
+// The telemetry.istio.io Telemetry kind is described in types-telemetry.ts.
+export type * from './types-telemetry.js';
 
 /** A path into a YAML document, e.g. ['spec', 'http', 0, 'route', 0, 'destination', 'host']. */
 export type FieldPath = readonly (string | number)[];
@@ -773,6 +776,13 @@ export interface MeshConfig {
    */
   readonly extensionProviders: readonly ExtensionProvider[];
   /**
+   * Providers used where no Telemetry resource names one (MeshConfig.DefaultProviders). metrics
+   * defaults to ['prometheus'] (what Istio's installation writes), the others to [] (tracing
+   * then follows enableTracing/defaultConfig.tracing, the access log accessLogFile). The names
+   * `prometheus` and `envoy` are built in even when extensionProviders does not list them.
+   */
+  readonly defaultProviders: { readonly metrics: readonly string[]; readonly tracing: readonly string[]; readonly accessLogging: readonly string[] };
+  /**
    * How proxies normalise request paths before routing and AuthorizationPolicy matching (Istio's
    * ProxyPathNormalization). Default DEFAULT, which is BASE (RFC 3986 normalisation).
    */
@@ -804,6 +814,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   defaultVirtualServiceExportTo: ['*'],
   defaultDestinationRuleExportTo: ['*'],
   extensionProviders: [],
+  defaultProviders: { metrics: ['prometheus'], tracing: [], accessLogging: [] },
   pathNormalization: { normalization: 'DEFAULT' },
 };
 
@@ -881,6 +892,7 @@ export type ConfigResource =
   | PeerAuthenticationResource
   | RequestAuthenticationResource
   | AuthorizationPolicyResource
+  | TelemetryResource
   | IngressResource
   | IngressClassResource;
 

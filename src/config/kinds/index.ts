@@ -22,6 +22,7 @@ import { serviceAccountKind } from './service-account.js';
 import { serviceEntryKind, workloadEntryKind } from './service-entry.js';
 import { serviceKind } from './service.js';
 import { sidecarKind } from './sidecar.js';
+import { telemetryKind } from './telemetry.js';
 import { virtualServiceKind } from './virtual-service.js';
 
 export type { KindDefinition } from './common.js';
@@ -42,6 +43,7 @@ export const KINDS: readonly KindDefinition[] = [
   peerAuthenticationKind,
   requestAuthenticationKind,
   authorizationPolicyKind,
+  telemetryKind,
   ingressKind,
   ingressClassKind,
 ];
@@ -56,7 +58,6 @@ const gatewayApi = ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v
 /** Kinds Strait will implement later: accepted with a warning, never stored. */
 export const FUTURE_KINDS: readonly FutureKind[] = [
   { kind: 'EnvoyFilter', apiVersions: ['networking.istio.io/v1alpha3'] },
-  { kind: 'Telemetry', apiVersions: ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'] },
   { kind: 'Gateway', apiVersions: gatewayApi },
   { kind: 'HTTPRoute', apiVersions: gatewayApi },
   { kind: 'GatewayClass', apiVersions: gatewayApi },

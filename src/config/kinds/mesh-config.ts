@@ -141,7 +141,14 @@ export const meshConfigFields = {
   verifyCertificateAtClient: later('deprecated in Istio'),
   ca: later('Strait runs its own CA'),
   extensionProviders: field(extensionProvidersSchema, 'ext-authz providers for CUSTOM AuthorizationPolicies; other kinds kept by name'),
-  defaultProviders: later(),
+  defaultProviders: field(
+    obj({
+      metrics: field(listOf(str({ nonEmpty: true })), 'default [prometheus] (Istio\'s installation default): the standard metrics'),
+      tracing: field(listOf(str({ nonEmpty: true })), 'default []: tracing follows enableTracing and defaultConfig.tracing'),
+      accessLogging: field(listOf(str({ nonEmpty: true })), 'default []: the access log follows accessLogFile'),
+    }),
+    'providers used where no Telemetry names one (TEL-01)',
+  ),
   discoverySelectors: later(),
   pathNormalization: field(
     obj({ normalization: field(enumOf(['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES']), 'default BASE (RFC 3986 normalisation)') }),
@@ -190,6 +197,11 @@ export const meshConfigSchema = mapped(
       defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? d.defaultVirtualServiceExportTo,
       defaultDestinationRuleExportTo: m.defaultDestinationRuleExportTo ?? d.defaultDestinationRuleExportTo,
       extensionProviders: m.extensionProviders ?? d.extensionProviders,
+      defaultProviders: {
+        metrics: m.defaultProviders?.metrics ?? d.defaultProviders.metrics,
+        tracing: m.defaultProviders?.tracing ?? d.defaultProviders.tracing,
+        accessLogging: m.defaultProviders?.accessLogging ?? d.defaultProviders.accessLogging,
+      },
       pathNormalization: { normalization: m.pathNormalization?.normalization ?? d.pathNormalization.normalization },
     };
   },

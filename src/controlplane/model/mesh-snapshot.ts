@@ -5,10 +5,12 @@
 
 import type { ConfigStore } from '../../config/config-store.js';
 import { DEFAULT_MESH_CONFIG as ISTIO_MESH_DEFAULTS } from '../../config/types.js';
-import type { AuthorizationPolicyResource, GatewayResource, MeshConfig as IstioMeshConfig, RequestAuthenticationResource, SidecarResource, VirtualServiceResource } from '../../config/types.js';
+import type { AuthorizationPolicyResource, GatewayResource, MeshConfig as IstioMeshConfig, RequestAuthenticationResource, SidecarResource, TelemetryResource, VirtualServiceResource } from '../../config/types.js';
 import { resolveTargetPort, selects } from '../../registry/registry.js';
 import type { MeshService, MeshServicePort, Registry, Workload } from '../../registry/registry.js';
 import { DestinationRuleIndex } from './destination-rule-index.js';
+import { applicableTelemetries, resolveTelemetry } from './telemetry-scope.js';
+import type { ResolvedTelemetry, TelemetryWorkload } from './telemetry-scope.js';
 
 export interface MeshConfig {
   /** DNS suffix of services (Istio's domainSuffix). */
@@ -63,9 +65,13 @@ export class MeshSnapshot {
   readonly authorizationPolicies: readonly AuthorizationPolicyResource[];
   /** RequestAuthentications, in load order (RA-01). */
   readonly requestAuthentications: readonly RequestAuthenticationResource[];
+  /** Telemetry resources, in load order (Istio orders by creation time) (TEL-01). */
+  readonly telemetries: readonly TelemetryResource[];
   /** The mesh config in force: ConfigMap istio-system/istio (key `mesh`), else Istio's defaults. */
   readonly meshConfig: IstioMeshConfig;
   private drIndex: DestinationRuleIndex | undefined;
+  /** resolveTelemetry results by the applicable resources' keys: many workloads share one. */
+  private readonly telemetryCache = new Map<string, ResolvedTelemetry>();
 
   constructor(
     readonly version: number,
@@ -85,6 +91,7 @@ export class MeshSnapshot {
     this.sidecars = store.list('Sidecar');
     this.authorizationPolicies = store.list('AuthorizationPolicy');
     this.requestAuthentications = store.list('RequestAuthentication');
+    this.telemetries = store.list('Telemetry');
     this.meshConfig = store.list('MeshConfig')[0]?.spec ?? ISTIO_MESH_DEFAULTS;
     const meshVs: VirtualServiceResource[] = [];
     for (const vs of store.list('VirtualService')) {
@@ -119,6 +126,20 @@ export class MeshSnapshot {
       defaultExportTo: this.meshConfig.defaultDestinationRuleExportTo,
     });
     return this.drIndex;
+  }
+
+  /**
+   * The Telemetry API's metrics, tracing and access-logging settings for a workload (a proxy's
+   * own namespace and labels; the ingress gateway's are istio-system and its `istio`/`app`
+   * labels). See resolveTelemetry in telemetry-scope.ts for how to read the result.
+   */
+  telemetryFor(workload: TelemetryWorkload): ResolvedTelemetry {
+    const root = this.rootNamespace;
+    const a = applicableTelemetries(this.telemetries, workload, root);
+    const key = [a.root, a.namespace, a.workload].map((t) => (t ? `${t.metadata.namespace}/${t.metadata.name}` : '')).join('|');
+    let r = this.telemetryCache.get(key);
+    if (!r) this.telemetryCache.set(key, (r = resolveTelemetry(this.telemetries, this.meshConfig, workload, root)));
+    return r;
   }
 
   /** Resolves a VirtualService/DestinationRule host as Istio does (VS-01): short names in `namespace`. */
