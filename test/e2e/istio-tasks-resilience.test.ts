@@ -125,7 +125,7 @@ test('TASK-07, default route: httpbin v1 gets every request, v2 none', async () 
   await eventually(async () => !(await mesh.status()).pods.some((p) => /^httpbin-[0-9a-f]{10}-0$/.test(p.name)), 'the httpbin sample pod to be gone', 20_000);
   const marker = randomUUID();
   const res = await viaSidecar(sleep, `http://httpbin:8000/headers?probe=${marker}`);
-  assert.equal(res.status, 200);
+  assert.equal(res.status, 200, `${res.headers['x-strait-flags'] ?? ''} ${res.body}`);
   assert.equal((JSON.parse(res.body) as { headers: Record<string, string> }).headers.Host, 'httpbin:8000');
   const inV1 = await eventually(async () => {
     const l = await linesWith(v1, marker);
