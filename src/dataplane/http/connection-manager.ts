@@ -254,17 +254,31 @@ export class HttpConnectionManager {
       return Array.isArray(v) ? v.join(',') : v;
     };
     const match = cfg.routeTable.match(authority, matchPath, path, query, lookup);
+    const fc = d.filters;
     if (!match) {
-      cfg.stats.noRoute.value++;
-      const vhost = cfg.routeTable.findVirtualHost(authority);
-      const why = vhost
-        ? `no route of virtual host "${vhost.name}" matches path "${path}"`
-        : `no virtual host of route configuration "${cfg.routeTable.name}" matches host "${authority}"`;
-      this.reply(d, localReply(404, 'NR', 'route_not_found', why));
+      const noRoute = (): void => {
+        if (d.done) return;
+        cfg.stats.noRoute.value++;
+        const vhost = cfg.routeTable.findVirtualHost(authority);
+        const why = vhost
+          ? `no route of virtual host "${vhost.name}" matches path "${path}"`
+          : `no virtual host of route configuration "${cfg.routeTable.name}" matches host "${authority}"`;
+        this.reply(d, localReply(404, 'NR', 'route_not_found', why));
+      };
+      if (!fc) return noRoute();
+      // Envoy runs the decoder filters without a route too, and only its router answers 404 NR:
+      // a request that authentication or authorization refuses gets their 401/403 either way.
+      const r = fc.runRequest();
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        void (r as Promise<LocalReply | undefined>).then((lr) => (lr && !d.done ? this.reply(d, lr) : noRoute()));
+      } else if (r) {
+        this.reply(d, r as LocalReply);
+      } else {
+        noRoute();
+      }
       return;
     }
     info.routeName = match.route.name;
-    const fc = d.filters;
     if (!fc) {
       routeRequest(d, match.route, this.ctx, (r) => this.reply(d, r));
       return;
