@@ -32,6 +32,9 @@ const PROTO_FILES = [
   'envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
   'envoy/extensions/filters/network/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/network/ext_authz/v3/ext_authz.proto',
+  // The authorization service ext_authz calls (CheckRequest / CheckResponse), not an xDS type.
+  'envoy/service/auth/v3/external_auth.proto',
   // RBAC's uri_template permission carries this typed extension config.
   'envoy/extensions/path/match/uri_template/v3/uri_template_match.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',

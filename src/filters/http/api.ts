@@ -96,13 +96,33 @@ export type AsyncHttpResult =
   /** No response: no such cluster, no healthy host, overflow, connect failure, reset, timeout. */
   | { readonly kind: 'failure'; readonly reason: string };
 
+/** A unary gRPC call a filter makes to a cluster of the proxy (Envoy's envoy_grpc client). */
+export interface AsyncGrpcRequest {
+  /** `/<package>.<Service>/<Method>`. */
+  readonly path: string;
+  /** :authority (GrpcService.envoy_grpc.authority, or the cluster name). */
+  readonly authority: string;
+  /** Initial metadata (GrpcService.initial_metadata): extra request headers, lower-case names. */
+  readonly metadata?: readonly (readonly [string, string])[];
+  /** The serialized request message (framing is the client's). */
+  readonly message: Uint8Array;
+}
+
+export type AsyncGrpcResult =
+  /** grpc-status 0 and exactly one response message. */
+  | { readonly kind: 'ok'; readonly message: Buffer }
+  /** No usable answer: the transport failed, the call timed out, or the server said grpc-status ≠ 0. */
+  | { readonly kind: 'failure'; readonly reason: string; readonly grpcStatus?: number };
+
 /**
  * Envoy's async HTTP client: one request to a host the cluster's load balancer picks, over the
  * cluster's connections (its TLS, circuit breakers and pools), ending within `timeoutMs` (0: no
- * timeout) or when `signal` aborts. Never rejects.
+ * timeout) or when `signal` aborts. Never rejects. `grpcUnary` is Envoy's async gRPC client on
+ * top of it: one unary call over the cluster's HTTP/2 connections.
  */
 export interface AsyncHttpClient {
   send(cluster: string, request: AsyncHttpRequest, timeoutMs: number, signal: AbortSignal): Promise<AsyncHttpResult>;
+  grpcUnary(cluster: string, request: AsyncGrpcRequest, timeoutMs: number, signal: AbortSignal): Promise<AsyncGrpcResult>;
 }
 
 export interface HttpFilterFactory {
