@@ -16,7 +16,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { forwardableHeaders, countHeader, firstHeader } from './headers.js';
 import type { HeaderMap } from './headers.js';
 import type { HcmConfig } from './hcm-config.js';
-import { localCertificateUri, peerCertificateOf } from '../tls/peer-certificate.js';
+import { localCertificateUri, localPrincipalOf, peerCertificateOf } from '../tls/peer-certificate.js';
 import { applyClientCertHeader } from './client-cert-header.js';
 import { grpcLocalReply, isGrpcRequest } from './grpc.js';
 import { localReply, localReplyHead, writeLocalReply } from './local-reply.js';
@@ -148,6 +148,7 @@ export class HttpConnectionManager {
     if (encrypted) {
       info.requestedServerName = (socket as Socket & { servername?: string | false }).servername || '';
       info.peerCertificate = peerCertificateOf(socket);
+      info.localPrincipal = localPrincipalOf(socket);
     }
 
     const raw = req.rawHeaders;

@@ -38,6 +38,8 @@ export interface StreamInfo {
   routeName: string;
   /** The downstream's TLS client certificate (mutual TLS), or null: source identity for RBAC and XFCC. */
   peerCertificate: PeerCertificate | null;
+  /** This proxy's own principal on a TLS downstream connection (URI SAN, else DNS SAN, else subject), or '': ext_authz's destination principal. */
+  localPrincipal: string;
   /** What filters tell later filters and the access log, by filter name (Envoy's dynamic metadata). */
   dynamicMetadata: Record<string, Record<string, unknown>>;
 }
@@ -83,6 +85,7 @@ export function newStreamInfo(startTime: number, startMono: number): StreamInfo 
     requestedServerName: '',
     routeName: '',
     peerCertificate: null,
+    localPrincipal: '',
     dynamicMetadata: {},
   };
 }

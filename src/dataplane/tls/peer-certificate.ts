@@ -53,3 +53,21 @@ export function localCertificateUri(socket: Socket | TLSSocket): string | undefi
   localCache.set(socket, uri);
   return uri;
 }
+
+const principalCache = new WeakMap<object, string>();
+
+/**
+ * This proxy's principal on a TLS socket as Envoy's ext_authz names the destination: the first
+ * URI SAN of its certificate, else the first DNS SAN, else the subject; '' for plaintext. Cached.
+ */
+export function localPrincipalOf(socket: Socket | TLSSocket): string {
+  const tls = socket as TLSSocket;
+  if (typeof tls.getX509Certificate !== 'function' || !tls.encrypted) return '';
+  const hit = principalCache.get(socket);
+  if (hit !== undefined) return hit;
+  const x = tls.getX509Certificate();
+  const c = x ? fromX509(x) : null;
+  const p = c ? (c.uriSans[0] ?? c.dnsSans[0] ?? c.subject) : '';
+  principalCache.set(socket, p);
+  return p;
+}
