@@ -1,13 +1,16 @@
 // The ext_authz filter's config (envoy.extensions.filters.http.ext_authz.v3.ExtAuthz) and its
-// per-route override (ExtAuthzPerRoute), parsed from proto3 JSON and compiled once. Strait
-// implements the HTTP authorization service, which is what Istio's CUSTOM action writes for an
-// `envoyExtAuthzHttp` extension provider (src/controlplane/generate/security/ext-authz.ts):
-// http_service {server_uri, path_prefix, authorization_request {allowed_headers, headers_to_add},
-// authorization_response {allowed_upstream_headers(_to_append), allowed_client_headers(_on_success)}},
-// the top-level allowed_headers / disallowed_headers, failure_mode_allow(_header_add),
+// per-route override (ExtAuthzPerRoute), parsed from proto3 JSON and compiled once. Both services
+// Istio's CUSTOM action writes (src/controlplane/generate/security/ext-authz.ts) are implemented:
+// - http_service, for an `envoyExtAuthzHttp` provider: server_uri, path_prefix,
+//   authorization_request {allowed_headers, headers_to_add}, authorization_response
+//   {allowed_upstream_headers(_to_append), allowed_client_headers(_on_success)};
+// - grpc_service, for an `envoyExtAuthzGrpc` provider: envoy_grpc {cluster_name, authority},
+//   timeout, initial_metadata (grpc-service.ts), with include_peer_certificate,
+//   include_tls_session and metadata_context_namespaces shaping the CheckRequest;
+// and for both the top-level allowed_headers / disallowed_headers, failure_mode_allow(_header_add),
 // status_on_error, filter_enabled_metadata (the CUSTOM RBAC shadow rule's match), stat_prefix.
-// A gRPC service, request-body buffering and runtime-sampled enabling are ConfigErrors (the proxy
-// NACKs rather than authorizing differently from what was asked).
+// Request-body buffering and runtime-sampled enabling are ConfigErrors (the proxy NACKs rather
+// than authorizing differently from what was asked).
 
 import type { FilterFactoryContext, HttpFilter, HttpFilterFactory } from '../api.js';
 import { ConfigError } from '../api.js';
@@ -20,6 +23,10 @@ import type { StringPredicate } from '../rbac/string-matcher.js';
 import { compileMetadataMatcher } from '../rbac/value-matcher.js';
 import type { MetadataPredicate } from '../rbac/value-matcher.js';
 import { EXT_AUTHZ_FILTER_NAME, ExtAuthzFilter } from './ext-authz-filter.js';
+import { checkTypes } from './grpc-check.js';
+import type { CheckSettings } from './grpc-check.js';
+import { compileGrpcService } from './grpc-service.js';
+import type { CompiledGrpcService } from './grpc-service.js';
 import { extAuthzStats } from './stats.js';
 
 export { EXT_AUTHZ_FILTER_NAME };
@@ -30,9 +37,22 @@ export const EXT_AUTHZ_PER_ROUTE_TYPE_URL = 'type.googleapis.com/envoy.extension
 export type NameMatcher = (lowerName: string) => boolean;
 const none: NameMatcher = () => false;
 
-export interface CompiledExtAuthz {
+/** What both services share. */
+interface ExtAuthzCommon {
+  /** The authorization service's cluster and the check's timeout (ms, 0: none). */
   readonly cluster: string;
   readonly timeoutMs: number;
+  readonly failureModeAllow: boolean;
+  readonly failureModeAllowHeaderAdd: boolean;
+  readonly statusOnError: number;
+  /** null: always enabled. */
+  readonly enabled: MetadataPredicate | null;
+  readonly statPrefix: string;
+}
+
+/** An HTTP authorization service (http_service). */
+export interface CompiledHttpExtAuthz extends ExtAuthzCommon {
+  readonly kind: 'http';
   readonly pathPrefix: string;
   /** Request headers sent to the service (with Envoy's defaults), minus the disallowed ones. */
   readonly requestHeaders: NameMatcher;
@@ -43,21 +63,26 @@ export interface CompiledExtAuthz {
   /** Denied: which of the service's headers the client gets (Envoy: all but Host when unset). */
   readonly clientHeaders: NameMatcher;
   readonly clientHeadersOnSuccess: NameMatcher;
-  readonly failureModeAllow: boolean;
-  readonly failureModeAllowHeaderAdd: boolean;
-  readonly statusOnError: number;
-  /** null: always enabled. */
-  readonly enabled: MetadataPredicate | null;
-  readonly statPrefix: string;
 }
 
-/** ExtAuthzPerRoute: `disabled` turns the check off on the route; check_settings change nothing for an HTTP service. */
+/** A gRPC authorization service (grpc_service): the Check call and what its CheckRequest carries. */
+export interface CompiledGrpcExtAuthz extends ExtAuthzCommon, CheckSettings {
+  readonly kind: 'grpc';
+  readonly service: CompiledGrpcService;
+}
+
+export type CompiledExtAuthz = CompiledHttpExtAuthz | CompiledGrpcExtAuthz;
+
+/** ExtAuthzPerRoute: `disabled` turns the check off on the route; check_settings.context_extensions go in gRPC CheckRequests. */
 export interface CompiledExtAuthzPerRoute {
   readonly disabled: boolean;
+  readonly contextExtensions: Readonly<Record<string, string>> | null;
 }
 
 const FIELDS = [
   'httpService',
+  'grpcService',
+  'metadataContextNamespaces',
   'transportApiVersion',
   'failureModeAllow',
   'failureModeAllowHeaderAdd',
@@ -71,20 +96,17 @@ const FIELDS = [
   'statPrefix',
 ];
 const UNSUPPORTED = {
-  grpcService: 'gRPC authorization services are not supported; use an HTTP service (MeshConfig envoyExtAuthzHttp)',
   withRequestBody: 'sending the request body to the authorization service is not supported (includeRequestBodyInCheck)',
   filterEnabled: 'runtime-sampled filter_enabled is not supported; use filter_enabled_metadata',
   denyAtDisable: 'deny_at_disable is not supported',
-  metadataContextNamespaces: 'metadata context is only sent to gRPC services',
-  typedMetadataContextNamespaces: 'metadata context is only sent to gRPC services',
-  routeMetadataContextNamespaces: 'metadata context is only sent to gRPC services',
-  routeTypedMetadataContextNamespaces: 'metadata context is only sent to gRPC services',
-  bootstrapMetadataLabelsKey: 'destination labels are only sent to gRPC services',
+  typedMetadataContextNamespaces: 'typed metadata context is not supported (metadata_context_namespaces is)',
+  routeMetadataContextNamespaces: 'route metadata context is not supported',
+  routeTypedMetadataContextNamespaces: 'route metadata context is not supported',
+  bootstrapMetadataLabelsKey: 'destination labels from bootstrap metadata are not supported',
   enableDynamicMetadataIngestion: 'dynamic metadata from the authorization service is not supported',
   emitFilterStateStats: 'filter-state stats are not supported',
   chargeClusterResponseStats: 'per-cluster ext_authz stats are not supported',
-  packAsBytes: 'request bodies are not sent',
-  encodeRawHeaders: 'only used by gRPC services',
+  encodeRawHeaders: 'header_map (raw header values) in the CheckRequest is not supported',
   validateMutations: 'header mutation validation is not supported',
   decoderHeaderMutationRules: 'header mutation rules are not supported',
   maxDeniedResponseBodyBytes: 'denied bodies are passed whole (up to 1 MiB)',
@@ -130,7 +152,9 @@ function headerValue(v: string, at: string): (info: StreamInfo) => string {
   return (info) => f(info).slice(0, -1);
 }
 
-function compileHttpService(v: unknown, at: string, top: JsonObject): Omit<CompiledExtAuthz, 'failureModeAllow' | 'failureModeAllowHeaderAdd' | 'statusOnError' | 'enabled' | 'statPrefix'> {
+type Common = Omit<ExtAuthzCommon, 'cluster' | 'timeoutMs'>;
+
+function compileHttpService(v: unknown, at: string, top: JsonObject, common: Common): CompiledHttpExtAuthz {
   const o = object(v, at, 'an HttpService object');
   checkFields(o, at, 'HttpService', HTTP_SERVICE, HTTP_SERVICE_UNSUPPORTED);
   const uri = object(o.serverUri, `${at}.serverUri`, 'an HttpUri object {uri, cluster, timeout}');
@@ -158,6 +182,8 @@ function compileHttpService(v: unknown, at: string, top: JsonObject): Omit<Compi
   });
   const client = nameList(res.allowedClientHeaders, `${at}.authorizationResponse.allowedClientHeaders`);
   return {
+    kind: 'http',
+    ...common,
     cluster,
     timeoutMs,
     pathPrefix: optString(o.pathPrefix, `${at}.pathPrefix`),
@@ -171,6 +197,34 @@ function compileHttpService(v: unknown, at: string, top: JsonObject): Omit<Compi
   };
 }
 
+/** Envoy's gRPC CheckRequest carries every request header unless allowed_headers narrows it. */
+function grpcHeaderFilter(top: JsonObject): CheckSettings['headerFilter'] {
+  const allowed = nameList(top.allowedHeaders, 'ExtAuthz.allowedHeaders');
+  const disallowed = nameList(top.disallowedHeaders, 'ExtAuthz.disallowedHeaders');
+  if (!allowed && !disallowed) return null;
+  const allow = allowed ? anyOf(allowed) : () => true;
+  const deny = disallowed ? anyOf(disallowed) : none;
+  return (name) => allow(name) && !deny(name);
+}
+
+function compileGrpc(o: JsonObject, at: string, common: Common): CompiledGrpcExtAuthz {
+  const service = compileGrpcService(o.grpcService, `${at}.grpcService`);
+  const namespaces = list(o.metadataContextNamespaces, `${at}.metadataContextNamespaces`, 'filter names').map((n, i) => optString(n, `${at}.metadataContextNamespaces[${i}]`));
+  // Loaded now, when the config is applied, so no request waits for the protos.
+  checkTypes();
+  return {
+    kind: 'grpc',
+    ...common,
+    cluster: service.cluster,
+    timeoutMs: service.timeoutMs,
+    service,
+    headerFilter: grpcHeaderFilter(o),
+    includePeerCertificate: optBool(o.includePeerCertificate, `${at}.includePeerCertificate`),
+    includeTlsSession: optBool(o.includeTlsSession, `${at}.includeTlsSession`),
+    metadataContextNamespaces: namespaces,
+  };
+}
+
 /** Parses an ExtAuthz message. Throws ConfigError. */
 export function compileExtAuthzConfig(config: Readonly<Record<string, unknown>>, at = 'ExtAuthz'): CompiledExtAuthz {
   const o = object(config, at);
@@ -178,30 +232,31 @@ export function compileExtAuthzConfig(config: Readonly<Record<string, unknown>>,
   checkFields(o, at, 'ExtAuthz', FIELDS, UNSUPPORTED);
   const api = o.transportApiVersion;
   if (api !== undefined && api !== 'V3' && api !== 2) throw new ConfigError(`${at}.transportApiVersion: only V3 is supported, got ${JSON.stringify(api)}`);
-  if (o.httpService === undefined) throw new ConfigError(`${at}: httpService is required (gRPC services are not supported)`);
-  const service = compileHttpService(o.httpService, `${at}.httpService`, o);
+  if ((o.httpService === undefined) === (o.grpcService === undefined)) throw new ConfigError(`${at}: set exactly one of httpService, grpcService`);
   let statusOnError = 403;
   if (o.statusOnError !== undefined) {
     const s = object(o.statusOnError, `${at}.statusOnError`, 'an HttpStatus object {code}');
     checkFields(s, `${at}.statusOnError`, 'HttpStatus', ['code']);
     statusOnError = optInt(s.code, `${at}.statusOnError.code`, 100, 599, 403);
   }
-  // Accepted without effect: the route is picked before filters run (clear_route_cache), and an
-  // HTTP service gets no peer certificate or TLS session (those go in gRPC CheckRequests only).
+  // Accepted without effect: the route is picked before filters run (clear_route_cache).
   optBool(o.clearRouteCache, `${at}.clearRouteCache`);
-  optBool(o.includePeerCertificate, `${at}.includePeerCertificate`);
-  optBool(o.includeTlsSession, `${at}.includeTlsSession`);
-  return {
-    ...service,
+  const common: Common = {
     failureModeAllow: optBool(o.failureModeAllow, `${at}.failureModeAllow`),
     failureModeAllowHeaderAdd: optBool(o.failureModeAllowHeaderAdd, `${at}.failureModeAllowHeaderAdd`),
     statusOnError,
     enabled: o.filterEnabledMetadata === undefined ? null : compileMetadataMatcher(o.filterEnabledMetadata, `${at}.filterEnabledMetadata`),
     statPrefix: optString(o.statPrefix, `${at}.statPrefix`),
   };
+  if (o.grpcService !== undefined) return compileGrpc(o, at, common);
+  // An HTTP service gets neither the peer certificate, the TLS session nor metadata (Envoy: gRPC only).
+  optBool(o.includePeerCertificate, `${at}.includePeerCertificate`);
+  optBool(o.includeTlsSession, `${at}.includeTlsSession`);
+  list(o.metadataContextNamespaces, `${at}.metadataContextNamespaces`, 'filter names');
+  return compileHttpService(o.httpService, `${at}.httpService`, o, common);
 }
 
-/** Parses an ExtAuthzPerRoute: `disabled: true`, or check_settings (accepted; nothing in them applies to an HTTP service). */
+/** Parses an ExtAuthzPerRoute: `disabled: true`, or check_settings (context_extensions reach gRPC services). */
 export function compileExtAuthzPerRoute(config: Readonly<Record<string, unknown>>): CompiledExtAuthzPerRoute {
   const at = 'ExtAuthzPerRoute';
   const o = object(config, at);
@@ -212,13 +267,18 @@ export function compileExtAuthzPerRoute(config: Readonly<Record<string, unknown>
   });
   if (o.disabled !== undefined && o.checkSettings !== undefined) throw new ConfigError(`${at}: set one of disabled, checkSettings`);
   if (o.disabled !== undefined && o.disabled !== true) throw new ConfigError(`${at}.disabled: must be true when set`);
+  let contextExtensions: Record<string, string> | null = null;
   if (o.checkSettings !== undefined) {
     const cs = object(o.checkSettings, `${at}.checkSettings`, 'a CheckSettings object');
     checkFields(cs, `${at}.checkSettings`, 'CheckSettings', ['contextExtensions', 'disableRequestBodyBuffering'], { withRequestBody: 'sending the request body is not supported' });
-    if (cs.contextExtensions !== undefined) object(cs.contextExtensions, `${at}.checkSettings.contextExtensions`, 'a map of strings');
+    if (cs.contextExtensions !== undefined) {
+      const ce = object(cs.contextExtensions, `${at}.checkSettings.contextExtensions`, 'a map of strings');
+      contextExtensions = {};
+      for (const [k, v] of Object.entries(ce)) contextExtensions[k] = optString(v, `${at}.checkSettings.contextExtensions.${k}`);
+    }
     optBool(cs.disableRequestBodyBuffering, `${at}.checkSettings.disableRequestBodyBuffering`);
   }
-  return { disabled: o.disabled === true };
+  return { disabled: o.disabled === true, contextExtensions };
 }
 
 export const extAuthzFilterFactory: HttpFilterFactory = {

@@ -8,6 +8,7 @@ import type { AsyncHttpClient, AsyncHttpRequest, AsyncHttpResult } from '../api.
 import { StatsRegistry } from '../../../telemetry/stats/stats.js';
 import { exchange, FakeFilterStream } from '../test-support.js';
 import { compileExtAuthzConfig, EXT_AUTHZ_FILTER_NAME, EXT_AUTHZ_TYPE_URL } from './config.js';
+import type { CompiledExtAuthz } from './config.js';
 import { ExtAuthzFilter } from './ext-authz-filter.js';
 import { extAuthzStats } from './stats.js';
 
@@ -54,7 +55,7 @@ const ISTIO_LIKE = {
 function setup(answer: AsyncHttpResult, extra: Record<string, unknown> = {}) {
   const stats = new StatsRegistry();
   const service = new FakeService(answer);
-  const filter = new ExtAuthzFilter(compileExtAuthzConfig({ ...ISTIO_LIKE, ...extra }), extAuthzStats(stats, 'inbound_0.0.0.0_8000', ''), service);
+  const filter = new ExtAuthzFilter(compileExtAuthzConfig({ ...ISTIO_LIKE, ...extra }) as CompiledExtAuthz, extAuthzStats(stats, 'inbound_0.0.0.0_8000', ''), service);
   const stat = (name: string) => stats.valueOf(`envoy_http_ext_authz_${name}`, { http_conn_manager_prefix: 'inbound_0.0.0.0_8000' });
   return { filter, service, stat };
 }
@@ -160,7 +161,7 @@ test('filter_enabled_metadata: no CUSTOM rule matched (or another provider did),
 
 test('ExtAuthzPerRoute disabled: the route is not checked (and not counted)', async () => {
   const { filter, service, stat } = setup(respond(403));
-  const s = matched({ perRoute: { [EXT_AUTHZ_FILTER_NAME]: { disabled: true } } });
+  const s = matched({ perRoute: { [EXT_AUTHZ_FILTER_NAME]: { disabled: true, contextExtensions: null } } });
   assert.equal((await exchange(filter, s)).forwarded, true);
   assert.equal(service.calls.length, 0);
   assert.equal(stat('disabled'), 0);

@@ -1,28 +1,34 @@
-// The ext_authz HTTP filter's request path with an HTTP authorization service (Envoy's
-// ext_authz Filter with RawHttpClientImpl), as Istio's CUSTOM action uses it:
+// The ext_authz HTTP filter's request path (Envoy's ext_authz Filter), as Istio's CUSTOM action
+// uses it, with either authorization service:
 //
 //   - off on a route whose ExtAuthzPerRoute says `disabled`; off (counted `disabled`) when
 //     filter_enabled_metadata does not match, which for Istio means no CUSTOM rule matched the
 //     request (the RBAC filter before it recorded no `istio-ext-authz-<provider>` shadow policy);
-//   - the check request: the original method, path_prefix + the original :path (query included),
-//     the original authority, the allowed request headers (always Authorization, :method, :path,
-//     :authority, plus allowed_headers, minus disallowed_headers), headers_to_add, and
-//     `content-length: 0`; sent to the service's cluster with server_uri.timeout;
-//   - 200: allowed. Headers of the answer named by allowed_upstream_headers replace the request's,
-//     allowed_upstream_headers_to_append are added, `x-envoy-auth-headers-to-remove` removes
-//     request headers, allowed_client_headers_on_success go on the response the client gets;
-//   - 5xx, no answer, a reset or a timeout: an error. With failure_mode_allow the request goes on
+//   - HTTP service (RawHttpClientImpl): the check request is the original method,
+//     path_prefix + the original :path (query included), the original authority, the allowed
+//     request headers (always Authorization, :method, :path, :authority, plus allowed_headers,
+//     minus disallowed_headers), headers_to_add, and `content-length: 0`. 200 allows (headers of
+//     the answer named by allowed_upstream_headers replace the request's,
+//     allowed_upstream_headers_to_append are added, `x-envoy-auth-headers-to-remove` removes,
+//     allowed_client_headers_on_success go on the response); 5xx is an error; any other status
+//     denies with that status, the service's body and the headers allowed_client_headers names
+//     (all but Host when it names none);
+//   - gRPC service (GrpcClientImpl): one Check call with the CheckRequest of grpc-check.ts. OK
+//     allows with ok_response's mutations (mutations.ts); any other code denies with
+//     denied_response's status (403 by default), headers and body; an answer that cannot be
+//     applied is counted `invalid` and answered 500 (`ext_authz_invalid`); a failed call is an error;
+//   - an error (no answer, a reset, a timeout): with failure_mode_allow the request goes on
 //     (counted `failure_mode_allowed`; `x-envoy-auth-failure-mode-allowed: true` with
 //     failure_mode_allow_header_add), else status_on_error (403) with flag UAEX, `ext_authz_error`;
-//   - any other status: denied. The client gets that status, the service's body, and the
-//     service's headers allowed_client_headers names (all but Host when it names none), with flag
-//     UAEX and details `ext_authz_denied`.
+//     a denial has flag UAEX and details `ext_authz_denied`.
 // Framing and hop-by-hop headers of the service's answer are never copied anywhere: Strait
 // frames every message it writes itself.
 
-import type { AsyncHttpClient, AsyncHttpRequest, AsyncHttpResult, FilterResponseHeaders, FilterResult, FilterStream, HttpFilter, LocalReply } from '../api.js';
-import type { HeaderMap } from '../../../dataplane/http/headers.js';
-import type { CompiledExtAuthz, CompiledExtAuthzPerRoute } from './config.js';
+import type { AsyncGrpcResult, AsyncHttpClient, AsyncHttpRequest, AsyncHttpResult, FilterResponseHeaders, FilterResult, FilterStream, HttpFilter, LocalReply } from '../api.js';
+import type { CompiledExtAuthz, CompiledExtAuthzPerRoute, CompiledGrpcExtAuthz, CompiledHttpExtAuthz } from './config.js';
+import { APPEND_IF_EXISTS_OR_ADD, CHECK_PATH, httpCheckRequest, parseCheckResponse } from './grpc-check.js';
+import type { HeaderMutation } from './grpc-check.js';
+import { appendHeader, mutateQuery, mutateRequestHeader, mutateResponseHeader, removeRequestHeader } from './mutations.js';
 import type { ExtAuthzStats } from './stats.js';
 
 export const EXT_AUTHZ_FILTER_NAME = 'envoy.filters.http.ext_authz';
@@ -33,8 +39,8 @@ export const FAILURE_MODE_ALLOWED_HEADER = 'x-envoy-auth-failure-mode-allowed';
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
 export class ExtAuthzFilter implements HttpFilter {
-  /** allowed_client_headers_on_success of an allowed request, until its response head is written. */
-  private readonly onSuccess = new WeakMap<FilterStream, string[]>();
+  /** Headers for the response of an allowed request, until its response head is written. */
+  private readonly onSuccess = new WeakMap<FilterStream, readonly HeaderMutation[]>();
 
   constructor(
     private readonly cfg: CompiledExtAuthz,
@@ -43,38 +49,47 @@ export class ExtAuthzFilter implements HttpFilter {
   ) {}
 
   onRequestHeaders(s: FilterStream): FilterResult | Promise<FilterResult> {
-    if (s.perRoute<CompiledExtAuthzPerRoute>(EXT_AUTHZ_FILTER_NAME)?.disabled) return;
+    const route = s.perRoute<CompiledExtAuthzPerRoute>(EXT_AUTHZ_FILTER_NAME);
+    if (route?.disabled) return;
     const cfg = this.cfg;
     if (cfg.enabled !== null && !cfg.enabled(s.info)) {
       this.stats.disabled.value++;
       return;
     }
-    return this.client.send(cfg.cluster, checkRequest(cfg, s), cfg.timeoutMs, s.signal).then((r) => this.decide(s, r));
+    if (cfg.kind === 'http') return this.client.send(cfg.cluster, checkRequest(cfg, s), cfg.timeoutMs, s.signal).then((r) => this.decideHttp(cfg, s, r));
+    const svc = cfg.service;
+    const message = httpCheckRequest(cfg, s, route?.contextExtensions ?? null);
+    return this.client.grpcUnary(svc.cluster, { path: CHECK_PATH, authority: svc.authority, metadata: svc.metadata, message }, svc.timeoutMs, s.signal).then((r) => this.decideGrpc(cfg, s, r));
   }
 
   onResponseHeaders(s: FilterStream, _status: number, headers: FilterResponseHeaders): void {
     const add = this.onSuccess.get(s);
     if (!add) return;
     this.onSuccess.delete(s);
-    for (let i = 0; i < add.length; i += 2) headers.add(add[i]!, add[i + 1]!);
+    for (const m of add) mutateResponseHeader(headers, m);
   }
 
-  private decide(s: FilterStream, r: AsyncHttpResult): FilterResult {
+  private decideHttp(cfg: CompiledHttpExtAuthz, s: FilterStream, r: AsyncHttpResult): FilterResult {
     if (r.kind === 'failure') return this.error(s, r.reason);
     if (r.status >= 500) return this.error(s, `it answered ${r.status}`);
     if (r.status === 200) {
-      this.allow(s, r.headers);
+      this.allowHttp(cfg, s, r.headers);
       this.stats.ok.value++;
       return;
     }
     this.stats.denied.value++;
-    return this.denied(r.status, r.headers, r.body);
+    const headers: [string, string][] = [];
+    for (let i = 0; i < r.headers.length; i += 2) {
+      const name = r.headers[i]!;
+      if (FRAMING.has(name) || name === HEADERS_TO_REMOVE || !cfg.clientHeaders(name)) continue;
+      headers.push([name, r.headers[i + 1]!]);
+    }
+    return this.denied(r.status, headers, r.body.toString('utf8'));
   }
 
-  private allow(s: FilterStream, answer: readonly string[]): void {
-    const cfg = this.cfg;
+  private allowHttp(cfg: CompiledHttpExtAuthz, s: FilterStream, answer: readonly string[]): void {
     const h = s.request.headers;
-    let onSuccess: string[] | null = null;
+    let onSuccess: HeaderMutation[] | null = null;
     for (let i = 0; i < answer.length; i += 2) {
       const name = answer[i]!;
       const value = answer[i + 1]!;
@@ -85,24 +100,47 @@ export class ExtAuthzFilter implements HttpFilter {
       if (FRAMING.has(name) || name === 'host') continue;
       if (cfg.upstreamHeaders(name)) h[name] = value;
       if (cfg.upstreamHeadersToAppend(name)) appendHeader(h, name, value);
-      if (cfg.clientHeadersOnSuccess(name)) (onSuccess ??= []).push(name, value);
+      if (cfg.clientHeadersOnSuccess(name)) (onSuccess ??= []).push({ name, value, action: APPEND_IF_EXISTS_OR_ADD, combine: false });
     }
     if (onSuccess) this.onSuccess.set(s, onSuccess);
   }
 
-  private denied(status: number, answer: readonly string[], body: Buffer): LocalReply {
-    const headers: [string, string][] = [];
-    for (let i = 0; i < answer.length; i += 2) {
-      const name = answer[i]!;
-      if (FRAMING.has(name) || name === HEADERS_TO_REMOVE || !this.cfg.clientHeaders(name)) continue;
-      headers.push([name, answer[i + 1]!]);
+  private decideGrpc(cfg: CompiledGrpcExtAuthz, s: FilterStream, r: AsyncGrpcResult): FilterResult {
+    if (r.kind === 'failure') return this.error(s, r.reason);
+    let v: ReturnType<typeof parseCheckResponse>;
+    try {
+      v = parseCheckResponse(r.message);
+    } catch (e) {
+      return this.error(s, `its CheckResponse does not decode (${(e as Error).message})`);
     }
+    if (v.kind === 'invalid') {
+      this.stats.invalid.value++;
+      // Envoy's rejectResponse: 500, whatever failure_mode_allow says.
+      return { status: 500, flag: 'UAEX', details: 'ext_authz_invalid', message: `the external authorization service (cluster "${cfg.cluster}") sent an answer that cannot be applied: ${v.reason}` };
+    }
+    if (v.kind === 'denied') {
+      this.stats.denied.value++;
+      const headers: [string, string][] = [];
+      for (const m of v.headers) if (!FRAMING.has(m.name)) headers.push([m.name, m.value]);
+      return this.denied(v.status, headers, v.body);
+    }
+    const req = s.request;
+    for (const m of v.headers) mutateRequestHeader(req.headers, m);
+    for (const n of v.headersToRemove) removeRequestHeader(req.headers, n);
+    mutateQuery(req, v.queryToSet, v.queryToRemove);
+    const onSuccess = v.responseHeaders.filter((m) => !FRAMING.has(m.name));
+    if (onSuccess.length) this.onSuccess.set(s, onSuccess);
+    this.stats.ok.value++;
+    return;
+  }
+
+  private denied(status: number, headers: [string, string][], body: string): LocalReply {
     return {
       status,
       flag: 'UAEX',
       details: 'ext_authz_denied',
       message: `the external authorization service (cluster "${this.cfg.cluster}") denied the request`,
-      body: body.toString('utf8'),
+      body,
       headers,
     };
   }
@@ -123,8 +161,8 @@ export class ExtAuthzFilter implements HttpFilter {
   }
 }
 
-/** The check request for one downstream request (RawHttpClientImpl::check). */
-export function checkRequest(cfg: CompiledExtAuthz, s: FilterStream): AsyncHttpRequest {
+/** The check request to an HTTP service for one downstream request (RawHttpClientImpl::check). */
+export function checkRequest(cfg: CompiledHttpExtAuthz, s: FilterStream): AsyncHttpRequest {
   const r = s.request;
   const headers: Record<string, string> = {};
   for (const name in r.headers) {
@@ -135,17 +173,4 @@ export function checkRequest(cfg: CompiledExtAuthz, s: FilterStream): AsyncHttpR
   }
   for (const h of cfg.headersToAdd) headers[h.name] = h.value(s.info);
   return { method: r.method, path: cfg.pathPrefix + r.path, authority: r.authority, headers };
-}
-
-function appendHeader(h: HeaderMap, name: string, value: string): void {
-  const cur = h[name];
-  if (cur === undefined) h[name] = value;
-  else if (Array.isArray(cur)) cur.push(value);
-  else h[name] = [cur, value];
-}
-
-/** Pseudo-headers and Host make the request; the service may not remove them (Envoy's isRemovableHeader). */
-function removeRequestHeader(h: HeaderMap, name: string): void {
-  if (!name || name.charCodeAt(0) === 58 || name === 'host') return;
-  delete h[name];
 }
