@@ -19,6 +19,7 @@ import '../filters/http/index.js';
 import type { AddressMap, ResourceSet } from './config/compile.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
+import { TapHub } from './http/tap.js';
 
 export interface ProxyOptions {
   readonly bootstrap: Bootstrap;
@@ -41,6 +42,8 @@ export class Proxy {
   readonly stats = new StatsRegistry();
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
+  /** Live tap of completed requests (admin /tap). */
+  readonly tap = new TapHub();
   private resources: ResourceSet = EMPTY_RESOURCES;
   /** Secrets made in this process (the identity agent's `default` and `ROOTCA`), by name. */
   private localSecrets: ReadonlyMap<string, Secret> = new Map();
@@ -58,7 +61,7 @@ export class Proxy {
 
   constructor(readonly opts: ProxyOptions) {
     this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock });
-    this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random });
+    this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random, tap: this.tap });
     this.startedAt = opts.clock.now();
     const server = this.stats.scope('server', {}, '');
     this.liveGauge = server.gauge('live');

@@ -1,11 +1,13 @@
 // The proxy's admin endpoint, after Envoy's: /ready, /server_info, /config_dump, /stats,
-// /stats/prometheus, /clusters, /listeners, /certs, and POST /quitquitquit. It binds its own
+// /stats/prometheus, /clusters, /listeners, /certs, and POST /quitquitquit; plus /tap (a live
+// NDJSON stream of completed requests, tap-stream.ts), which Envoy does not have. It binds its own
 // address (pod-local in a mesh) and never shares a socket with traffic listeners.
 
 import http from 'node:http';
 import type { IdentityAgent } from '../identity/identity-agent.js';
 import type { Proxy } from '../proxy.js';
 import { certsView } from './certs.js';
+import { serveTap } from './tap-stream.js';
 import { shortType } from '../proxy.js';
 import { TYPE_URL } from '../../xds/resources.js';
 
@@ -82,7 +84,9 @@ function clustersText(proxy: Proxy): string {
     lines.push(`${c.name}::default_priority::max_connections::${c.resource.circuitBreakers?.thresholds?.[0]?.maxConnections ?? 4294967295}`);
     for (const h of c.hosts()) {
       lines.push(`${c.name}::${h.key}::rq_active::${h.activeRequests}`);
-      lines.push(`${c.name}::${h.key}::health_flags::healthy`);
+      // Envoy's flags: `healthy`, or `/failed_eds_health` and `/failed_outlier_check` joined.
+      const flags = (h.edsHealth !== 'HEALTHY' ? '/failed_eds_health' : '') + (h.ejected ? '/failed_outlier_check' : '');
+      lines.push(`${c.name}::${h.key}::health_flags::${flags || 'healthy'}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -112,6 +116,8 @@ export function startAdminServer(proxy: Proxy, host: string, port: number, onQui
         return send(200, proxy.stats.prometheusText(), 'text/plain; version=0.0.4; charset=utf-8');
       case '/clusters':
         return send(200, clustersText(proxy));
+      case '/tap':
+        return serveTap(proxy.tap, proxy.opts.clock, url, req, res);
       case '/listeners':
         return json(proxy.listeners.list().map((l) => ({ name: l.name, address: `${l.host}:${l.port}` })));
       case '/quitquitquit':
@@ -120,7 +126,7 @@ export function startAdminServer(proxy: Proxy, host: string, port: number, onQui
         onQuit();
         return;
       case '/':
-        return send(200, ['/ready', '/server_info', '/config_dump', '/stats', '/stats/prometheus', '/clusters', '/listeners', '/certs', '/quitquitquit (POST)'].join('\n') + '\n');
+        return send(200, ['/ready', '/server_info', '/config_dump', '/stats', '/stats/prometheus', '/clusters', '/listeners', '/certs', '/tap', '/quitquitquit (POST)'].join('\n') + '\n');
       default:
         return send(404, `no admin handler for ${url.pathname}\n`);
     }

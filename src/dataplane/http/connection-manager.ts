@@ -28,11 +28,14 @@ import type { StreamInfo } from './stream-info.js';
 import { routeRequest } from '../router/router.js';
 import { normalizeRequestPath, removePathParameters } from './path-normalization.js';
 import { trustedXffAddress } from './trusted-client.js';
+import type { TapHub } from './tap.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
   readonly clock: Clock;
   readonly random: Random;
+  /** Live tap (admin /tap); its `subscribers` is null while nobody taps. */
+  readonly tap?: TapHub;
 }
 
 /** One downstream request as the router sees it. */
@@ -388,6 +391,7 @@ export class HttpConnectionManager {
     if (cls >= 1 && cls <= 5) cfg.stats.rqXx[cls - 1]!.value++;
     d.filters?.log();
     for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+    if (this.ctx.tap?.subscribers) this.ctx.tap.publish(info, cfg.statPrefix, d.req.socket);
   }
 }
 
