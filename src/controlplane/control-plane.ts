@@ -22,6 +22,7 @@ import type { ProxyResources } from './generate/generate.js';
 import { DEFAULT_MESH_CONFIG, MeshSnapshot } from './model/mesh-snapshot.js';
 import type { MeshConfig } from './model/mesh-snapshot.js';
 import { parseProxyNode } from './model/proxy-node.js';
+import { OidcDiscovery } from './oidc-discovery.js';
 import type { ProxyNode } from './model/proxy-node.js';
 
 export interface ControlPlaneOptions {
@@ -30,6 +31,17 @@ export interface ControlPlaneOptions {
   readonly log: (line: string) => void;
   /** Debounce window for pushes, ms (Istio uses 100). */
   readonly debounceMs?: number;
+  /** For OIDC discovery of key sets; default the global fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+/** Issuers of RequestAuthentication rules that give neither jwksUri nor jwks (RA-04). */
+function issuersToDiscover(store: ConfigStore): Set<string> {
+  const out = new Set<string>();
+  for (const ra of store.list('RequestAuthentication')) {
+    for (const r of ra.spec.jwtRules) if (r.issuer && !r.jwksUri && !r.jwks) out.add(r.issuer);
+  }
+  return out;
 }
 
 interface Connected {
@@ -74,10 +86,13 @@ export class ControlPlane {
   private meshConfig: MeshConfig;
   private ca: CertificateAuthority | null = null;
   private readonly issued = new Map<string, IssuedSummary>();
+  private readonly oidc: OidcDiscovery;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.meshConfig = opts.mesh ?? DEFAULT_MESH_CONFIG;
     this.snap = new MeshSnapshot(0, this.store, this.registry, this.meshConfig);
+    // A discovered key set URI is config the generators read: a new snapshot carries it.
+    this.oidc = new OidcDiscovery({ clock: opts.clock, log: opts.log, fetch: opts.fetch, onChange: () => this.update({}) });
     this.ads = new AdsServer<Connected>(
       {
         identify: (node: Node) => {
@@ -151,6 +166,7 @@ export class ControlPlane {
   update(inputs: { store?: ConfigStore; registry?: Registry }): number {
     if (inputs.store) this.store = inputs.store;
     if (inputs.registry) this.registry = inputs.registry;
+    this.meshConfig = { ...this.meshConfig, discoveredJwksUris: this.oidc.resolve(issuersToDiscover(this.store)) };
     this.snap = new MeshSnapshot(++this.snapshotVersion, this.store, this.registry, this.meshConfig);
     if (!this.pushTimer) {
       this.pushTimer = this.opts.clock.setTimer(this.opts.debounceMs ?? 50, () => {
@@ -227,6 +243,7 @@ export class ControlPlane {
 
   async close(): Promise<void> {
     this.pushTimer?.cancel();
+    this.oidc.close();
     await this.ads.close();
   }
 }

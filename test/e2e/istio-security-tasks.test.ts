@@ -36,17 +36,21 @@ let files: ManifestDir;
 let mesh: RunningMesh;
 let jwks: http.Server;
 let jwksUri: string;
+let oidcIssuer: string;
 /** The task's key pair (its jwks.json and key.pem), made here. */
 let key: TestKey;
 
 before(async () => {
   key = await testKey('RS256', 'task-13');
-  jwks = http.createServer((_req, res) => {
+  jwks = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [key.jwk] }));
+    // An OIDC issuer at /realm publishes where its keys are; every other path is the key set.
+    if (req.url === '/realm/.well-known/openid-configuration') res.end(JSON.stringify({ issuer: oidcIssuer, jwks_uri: jwksUri }));
+    else res.end(JSON.stringify({ keys: [key.jwk] }));
   });
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
   jwksUri = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+  oidcIssuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/realm`;
 
   files = new ManifestDir('istio-security');
   files.apply(`${FIX}/workloads.yaml`);
@@ -193,6 +197,24 @@ test('TASK-13, require-jwt: a valid token is 200, no token 403; with the groups 
   assert.equal((await fromSleep('foo', 'http://httpbin.foo:8000/headers', { headers: { authorization: `Bearer ${demo}` } })).status, 403, 'no groups claim');
   await applyAndSync(mesh, () => files.deleteText(fixture('task-13-step3-require-group.yaml')), 'the task\'s cleanup');
   assert.equal((await fromSleep('foo', 'http://httpbin.foo:8000/headers')).status, 200);
+});
+
+test('RA-04: a rule with only an issuer finds its keys by OIDC discovery; its tokens verify, others do not', async () => {
+  const rule = `apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: oidc-only, namespace: bar}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  jwtRules:
+  - issuer: "${oidcIssuer}"
+`;
+  await applyAndSync(mesh, () => files.applyText(rule, 'issuer only'), 'RequestAuthentication with only an issuer');
+  const now = Math.floor(Date.now() / 1000);
+  const good = await key.sign({ iss: oidcIssuer, sub: 'alice', iat: now, exp: now + 600 });
+  // Discovery runs in the background; the rule fails closed until its key set URI is known.
+  await eventually(async () => ((await fromSleep('bar', 'http://httpbin.bar:8000/headers', { headers: { authorization: `Bearer ${good}` } })).status === 200 ? true : undefined), 'the discovered key set to verify the token');
+  assert.equal((await fromSleep('bar', 'http://httpbin.bar:8000/headers', { headers: { authorization: `Bearer ${await token({})}` } })).status, 401, 'another issuer');
+  await applyAndSync(mesh, () => files.deleteText(rule), 'removing it');
 });
 
 test('TASK-15, explicit deny: GET is 403 and POST 200; x-token admin is let through; once an ALLOW for /ip exists, the rest is denied', async () => {

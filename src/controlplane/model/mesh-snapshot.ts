@@ -23,6 +23,11 @@ export interface MeshConfig {
    * follow PeerAuthentication and clusters use auto mTLS. Off, the mesh talks plaintext.
    */
   readonly meshMtls?: boolean;
+  /**
+   * Key set URIs found by OIDC discovery (oidc-discovery.ts) for RequestAuthentication rules
+   * that name only an issuer, by issuer.
+   */
+  readonly discoveredJwksUris?: ReadonlyMap<string, string>;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = { domainSuffix: 'cluster.local', trustDomain: 'cluster.local', rootNamespace: 'istio-system' };

@@ -85,9 +85,15 @@ test('rule timeout sets the JWKS fetch timeout', () => {
   assert.deepEqual(c.providers['origins-0']!.remoteJwks, { httpUri: { uri: 'http://keys.foo.svc.cluster.local:8080/jwks', cluster: 'outbound|8080||keys.foo.svc.cluster.local', timeout: '1.5s' }, cacheDuration: '300s' });
 });
 
-test('no jwks and no jwksUri (OIDC discovery): an empty key set, so tokens are rejected', () => {
+test('no jwks and no jwksUri (OIDC discovery): an empty key set until discovery finds the URI, then that URI', () => {
   const c = jwtAuthentication([rule({ issuer: 'https://accounts.example.com' })], SIDECAR)!;
   assert.deepEqual(c.providers['origins-0']!.localJwks, { inlineString: EMPTY_JWKS });
+  const found = jwtAuthentication([rule({ issuer: 'https://accounts.example.com' })], { ...SIDECAR, discoveredJwksUris: new Map([['https://accounts.example.com', 'https://accounts.example.com/oauth2/v3/certs']]) })!;
+  assert.equal(found.providers['origins-0']!.localJwks, undefined);
+  assert.deepEqual(found.providers['origins-0']!.remoteJwks?.httpUri, { uri: 'https://accounts.example.com/oauth2/v3/certs', cluster: 'outbound|443||accounts.example.com', timeout: '5s' });
+  // A rule's own jwksUri wins over discovery.
+  const own = jwtAuthentication([rule({ issuer: 'https://accounts.example.com', jwksUri: 'https://keys.example.com/jwks' })], { ...SIDECAR, discoveredJwksUris: new Map([['https://accounts.example.com', 'https://other/']]) })!;
+  assert.equal(own.providers['origins-0']!.remoteJwks?.httpUri.uri, 'https://keys.example.com/jwks');
 });
 
 test('jwksCluster: scheme default ports, explicit ports, unsupported schemes', () => {

@@ -13,9 +13,9 @@
 //   own istio_authn filter for this);
 // - keys: `jwks` inline → local_jwks; `jwksUri` → remote_jwks fetched by the proxy through the
 //   cluster `outbound|<port>||<host>` of the URI (5s timeout unless the rule has one, cached 5
-//   minutes: Istio's values); neither → Istio discovers the URI through OIDC in istiod, which a
-//   pure generator cannot do, so the rule gets an empty key set and its tokens are rejected
-//   (fail closed, as Istio does when its fetch fails).
+//   minutes: Istio's values); neither → the URI OIDC discovery found for the issuer (the control
+//   plane's oidc-discovery.ts, as istiod does), and until it is found an empty key set, so the
+//   rule's tokens are rejected (fail closed, as Istio does when its fetch fails).
 
 import type { JWTRule } from '../../../config/types.js';
 import type { HttpFilter, JwtAuthentication, JwtProvider, JwtRequirement } from '../../../xds/resources.js';
@@ -37,6 +37,8 @@ export interface JwtFilterOptions {
    * on gateways (every proxy but sidecars).
    */
   readonly clearRouteCache: boolean;
+  /** jwks_uri found by OIDC discovery for issuers whose rules have neither jwksUri nor jwks. */
+  readonly discoveredJwksUris?: ReadonlyMap<string, string>;
 }
 
 /** A key set with no keys: no token verifies against it. */
@@ -66,8 +68,9 @@ function provider(rule: JWTRule, o: JwtFilterOptions): JwtProvider {
   const p: JwtProvider = { ...(rule.issuer ? { issuer: rule.issuer } : {}), payloadInMetadata: JWT_PAYLOAD_KEY };
   if (rule.audiences.length) p.audiences = [...rule.audiences];
   const timeout = rule.timeout === undefined ? DEFAULT_JWKS_TIMEOUT : protoDuration(rule.timeout.ms);
-  const cluster = rule.jwks ? undefined : rule.jwksUri ? jwksCluster(rule.jwksUri) : undefined;
-  if (rule.jwksUri && !rule.jwks && cluster) p.remoteJwks = { httpUri: { uri: rule.jwksUri, cluster, timeout }, cacheDuration: JWKS_CACHE_DURATION };
+  const uri = rule.jwks ? undefined : rule.jwksUri ?? (rule.issuer ? o.discoveredJwksUris?.get(rule.issuer) : undefined);
+  const cluster = uri ? jwksCluster(uri) : undefined;
+  if (uri && cluster) p.remoteJwks = { httpUri: { uri, cluster, timeout }, cacheDuration: JWKS_CACHE_DURATION };
   else p.localJwks = { inlineString: rule.jwks || EMPTY_JWKS };
   if (rule.forwardOriginalToken) p.forward = true;
   if (rule.fromHeaders.length) p.fromHeaders = rule.fromHeaders.map((h) => (h.prefix ? { name: h.name, valuePrefix: h.prefix } : { name: h.name }));

@@ -68,7 +68,7 @@ export function securityFilters(snapshot: MeshSnapshot, proxy: ProxyNode): Secur
   const trustDomains = trustDomainsOf(snapshot);
   const custom: CustomContext = { providers: snapshot.meshConfig.extensionProviders, lookup: serviceLookup(snapshot), trustDomains };
   // Gateways re-pick the route after JWT verification so routes may match on claims (Istio).
-  const jwt = jwtAuthnFilter(jwtRules, { clearRouteCache: proxy.type !== 'sidecar' });
+  const jwt = jwtAuthnFilter(jwtRules, { clearRouteCache: proxy.type !== 'sidecar', discoveredJwksUris: snapshot.mesh.discoveredJwksUris });
   return {
     http: [...customHttpFilters(policies.custom, custom), ...(jwt ? [jwt] : []), ...authzHttpFilters(policies, trustDomains)],
     tcp: [...customTcpFilters(policies.custom, custom), ...authzTcpFilters(policies, trustDomains)],
