@@ -301,7 +301,7 @@ test('TASK-14, ingress by client IP: outside ipBlocks 403, inside 200; remoteIpB
   assert.equal((await viaGateway()).status, 200);
 });
 
-test('authz-custom: /headers asks the sample ext-authz (deny 403 with its body, allow 200 with its result header); /ip is not checked', async () => {
+test('authz-custom: /headers asks the sample ext-authz over HTTP, then over gRPC (deny 403 with its body, allow 200); /ip is not checked', async () => {
   await applyAndSync(mesh, () => files.apply(`${FIX}/task-ext-authz-custom.yaml`), 'the ext-authz providers and the CUSTOM policy');
   const denied = await fromSleep('foo', 'http://httpbin.foo:8000/headers', { headers: { 'x-ext-authz': 'deny' } });
   assert.equal(denied.status, 403);
@@ -313,5 +313,19 @@ test('authz-custom: /headers asks the sample ext-authz (deny 403 with its body, 
   assert.equal(headersOf(allowed)['X-Ext-Authz'], 'allow');
   assert.equal(headersOf(allowed)['X-Ext-Authz-Check-Result'], undefined);
   assert.equal((await fromSleep('foo', 'http://httpbin.foo:8000/ip', { headers: { 'x-ext-authz': 'deny' } })).status, 200);
+
+  // The task's default: the gRPC provider. Its OK answer's headers reach the workload.
+  const grpc = fs.readFileSync(path.join(ROOT, FIX, 'task-ext-authz-custom.yaml'), 'utf8').replace('provider: {name: sample-ext-authz-http}', 'provider: {name: sample-ext-authz-grpc}');
+  assert.match(grpc, /sample-ext-authz-grpc\}/);
+  await applyAndSync(mesh, () => files.applyText(grpc, 'CUSTOM with the gRPC provider'), 'the CUSTOM policy with sample-ext-authz-grpc');
+  const deniedGrpc = await fromSleep('foo', 'http://httpbin.foo:8000/headers', { headers: { 'x-ext-authz': 'deny' } });
+  assert.equal(deniedGrpc.status, 403);
+  assert.equal(deniedGrpc.body, 'denied by ext_authz for not found header `x-ext-authz: allow` in the request');
+  assert.equal(deniedGrpc.headers['x-ext-authz-check-result'], 'denied');
+  const allowedGrpc = await fromSleep('foo', 'http://httpbin.foo:8000/headers', { headers: { 'x-ext-authz': 'allow' } });
+  assert.equal(allowedGrpc.status, 200);
+  assert.equal(headersOf(allowedGrpc)['X-Ext-Authz-Check-Result'], 'allowed');
+  // The sample saw the caller's identity (the source principal of the check).
+  assert.match(headersOf(allowedGrpc)['X-Ext-Authz-Check-Received'] ?? '', /spiffe:\/\/cluster\.local\/ns\/foo\/sa\/sleep/);
   await applyAndSync(mesh, () => files.delete(`${FIX}/task-ext-authz-custom.yaml`), 'the task\'s cleanup');
 });
