@@ -19,6 +19,9 @@ import '../filters/http/index.js';
 import type { AddressMap, ResourceSet } from './config/compile.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
+import { ClusterHttpClient } from './http/async-client.js';
+import { TracerRegistry } from '../telemetry/tracing/tracer-registry.js';
+import type { BatchOptions } from '../telemetry/tracing/reporter.js';
 import { TapHub } from './http/tap.js';
 
 export interface ProxyOptions {
@@ -29,6 +32,8 @@ export interface ProxyOptions {
   readonly clock: Clock;
   readonly random: Random;
   readonly log: (line: string) => void;
+  /** Span batching and bounds (tests shrink them; Envoy's defaults otherwise). */
+  readonly tracingBatch?: Partial<BatchOptions>;
 }
 
 export interface TypeState {
@@ -42,6 +47,8 @@ export class Proxy {
   readonly stats = new StatsRegistry();
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
+  /** Span reporters by tracing provider, shared across config pushes (telemetry/tracing/). */
+  readonly tracers: TracerRegistry;
   /** Live tap of completed requests (admin /tap). */
   readonly tap = new TapHub();
   private resources: ResourceSet = EMPTY_RESOURCES;
@@ -63,6 +70,16 @@ export class Proxy {
     this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock });
     this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random, tap: this.tap });
     this.startedAt = opts.clock.now();
+    const node = opts.bootstrap.node;
+    const md = (node.metadata ?? {}) as Record<string, unknown>;
+    this.tracers = new TracerRegistry({
+      client: new ClusterHttpClient(this.clusters, opts.clock),
+      clock: opts.clock,
+      random: opts.random,
+      stats: this.stats,
+      node: { id: node.id, cluster: node.cluster ?? '', zone: '', ...(typeof md.INSTANCE_IPS === 'string' ? { ip: md.INSTANCE_IPS.split(',')[0]! } : {}) },
+      ...(opts.tracingBatch ? { batch: opts.tracingBatch } : {}),
+    });
     const server = this.stats.scope('server', {}, '');
     this.liveGauge = server.gauge('live');
     this.updatesAccepted = this.stats.scope('control_plane', {}, '').counter('update_success');
@@ -231,7 +248,7 @@ export class Proxy {
   }
 
   private async apply(next: ResourceSet): Promise<void> {
-    const compiled = compileConfig(this.withLocalSecrets(next), this.clusters, this.stats, this.opts.addresses, { clock: this.opts.clock, random: this.opts.random });
+    const compiled = compileConfig(this.withLocalSecrets(next), this.clusters, this.stats, this.opts.addresses, { clock: this.opts.clock, random: this.opts.random, tracers: this.tracers });
     for (const l of compiled.listeners) {
       for (const c of l.chains) for (const log of c.network.kind === 'http' ? c.network.hcm.accessLogs : c.network.tcp.accessLogs) log.sink = this.sinkFor(log.path);
     }
@@ -252,6 +269,8 @@ export class Proxy {
     this.liveGauge.value = 0;
     this.ads?.stop();
     await this.listeners.close();
+    // Queued spans go out before the clusters they travel over close.
+    await this.tracers.close();
     this.clusters.close();
     await Promise.all([...this.sinks.values()].map((s) => s.close()));
   }

@@ -177,6 +177,73 @@ export interface HttpConnectionManager {
   /** `websocket` lets Upgrade: websocket through; `CONNECT` terminates CONNECT tunnels (Strait: the
    * tunnel's bytes are then handled by this listener as a new connection to the requested port). */
   upgradeConfigs?: { upgradeType: string; enabled?: boolean }[];
+  /** Distributed tracing (HttpConnectionManager.Tracing); absent: no spans, no trace headers. */
+  tracing?: HcmTracing;
+}
+
+// ---- tracing (envoy.config.trace.v3, HttpConnectionManager.Tracing) ----------------------------
+
+export const ZIPKIN_TRACER = 'envoy.tracers.zipkin';
+export const OPENTELEMETRY_TRACER = 'envoy.tracers.opentelemetry';
+export const ZIPKIN_CONFIG_TYPE = 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig';
+export const OPENTELEMETRY_CONFIG_TYPE = 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig';
+
+/** envoy.type.v3.Percent: 0..100. */
+export interface Percent {
+  value: number;
+}
+
+/** envoy.type.tracing.v3.CustomTag: exactly one of literal, environment, requestHeader, metadata. */
+export interface TracingCustomTag {
+  tag: string;
+  literal?: { value: string };
+  environment?: { name: string; defaultValue?: string };
+  requestHeader?: { name: string; defaultValue?: string };
+  /** Request metadata only (dynamic metadata a filter wrote, e.g. RBAC's shadow results). */
+  metadata?: { kind?: { request?: Record<string, never> }; metadataKey: { key: string; path: { key: string }[] }; defaultValue?: string };
+}
+
+export interface HcmTracing {
+  /** Default 100: x-client-trace-id forces a trace this often. */
+  clientSampling?: Percent;
+  /** Default 100: the share of other requests traced (Istio: 1 % unless configured). */
+  randomSampling?: Percent;
+  /** Default 100: a cap over all of the above. */
+  overallSampling?: Percent;
+  /** Default 256: characters of the path kept in http.url. */
+  maxPathTagLength?: number;
+  customTags?: TracingCustomTag[];
+  /** Absent: requests are sampled and propagated, but spans go nowhere. */
+  provider?: { name: string; typedConfig?: ZipkinConfig | OpenTelemetryConfig };
+  /** A child span per upstream request; the downstream span is then a SERVER span. */
+  spawnUpstreamSpan?: boolean;
+}
+
+export interface ZipkinConfig {
+  '@type': typeof ZIPKIN_CONFIG_TYPE;
+  collectorCluster: string;
+  collectorEndpoint: string;
+  traceId128bit?: boolean;
+  /** Istio: false (each hop's server span gets its own id). */
+  sharedSpanContext?: boolean;
+  collectorEndpointVersion?: 'HTTP_JSON' | 'HTTP_PROTO' | 'GRPC';
+  /** Host header of the collector request; default the cluster name. */
+  collectorHostname?: string;
+}
+
+/** core.v3.HttpService: where OTLP/HTTP goes. */
+export interface HttpService {
+  httpUri: { uri: string; cluster: string; timeout: string };
+  requestHeadersToAdd?: { header: { key: string; value: string } }[];
+}
+
+export interface OpenTelemetryConfig {
+  '@type': typeof OPENTELEMETRY_CONFIG_TYPE;
+  httpService?: HttpService;
+  /** OTLP/gRPC; not implemented by Strait's proxy (a config with it is rejected). */
+  grpcService?: Record<string, unknown>;
+  /** The Resource's service.name; default "unknown_service:envoy". */
+  serviceName?: string;
 }
 
 // ---- route ------------------------------------------------------------------------------------

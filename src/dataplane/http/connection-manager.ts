@@ -28,6 +28,8 @@ import type { StreamInfo } from './stream-info.js';
 import { routeRequest } from '../router/router.js';
 import { normalizeRequestPath, removePathParameters } from './path-normalization.js';
 import { trustedXffAddress } from './trusted-client.js';
+import { finishSpan, startSpan } from '../../telemetry/tracing/http-tracing.js';
+import type { ProxySpan } from '../../telemetry/tracing/span.js';
 import type { TapHub } from './tap.js';
 
 export interface ProxyContext {
@@ -63,6 +65,8 @@ export interface DownstreamRequest {
   readonly upgrade: { readonly socket: Socket; readonly protocol: string } | null;
   /** Set once an upgrade was accepted upstream: the connection is a tunnel from then on. */
   upgraded: boolean;
+  /** This hop's span when the request is traced and sampled (telemetry/tracing/). */
+  readonly span: ProxySpan | null;
 }
 
 // Names the proxy sets itself; incoming copies are dropped before forwarding.
@@ -205,6 +209,8 @@ export class HttpConnectionManager {
     }
     // Envoy's %REQ(...)% sees the headers after the connection manager's own changes.
     info.requestHeaders = headers;
+    // Tracing: sample, propagate the context upstream, open this hop's span if sampled.
+    const span = cfg.tracing ? startSpan(cfg.tracing, headers, !(cfg.useRemoteAddress && !isInternal(socket.remoteAddress)), info.startTime, info.startMono) : null;
 
     let hasBody: boolean;
     if (h2) {
@@ -221,7 +227,7 @@ export class HttpConnectionManager {
       headers.connection = 'upgrade';
       headers.upgrade = 'websocket';
     }
-    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null, filters: null, upgrade, upgraded: false };
+    const d: DownstreamRequest = { req, res, info, cfg, authority, fullPath, method: info.method, headers, hasBody, done: false, onDownstreamClose: null, filters: null, upgrade, upgraded: false, span };
     if (cfg.filters) d.filters = new FilterChainRun(d, cfg.filters);
 
     res.once('close', () => this.finish(d));
@@ -283,6 +289,7 @@ export class HttpConnectionManager {
       return;
     }
     info.routeName = match.route.name;
+    if (span) span.decorator = match.route.decorator;
     if (!fc) {
       routeRequest(d, match.route, this.ctx, (r) => this.reply(d, r));
       return;
@@ -390,6 +397,7 @@ export class HttpConnectionManager {
     const cls = Math.floor(info.responseCode / 100);
     if (cls >= 1 && cls <= 5) cfg.stats.rqXx[cls - 1]!.value++;
     d.filters?.log();
+    if (d.span && cfg.tracing) finishSpan(cfg.tracing, d.span, info, info.endMono);
     for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
     if (this.ctx.tap?.subscribers) this.ctx.tap.publish(info, cfg.statPrefix, d.req.socket);
   }

@@ -17,6 +17,9 @@ import type { Random } from '../../common/random.js';
 import type { AsyncHttpClient, HttpFilter } from '../../filters/http/api.js';
 import { filterByTypeUrl } from '../../filters/http/registry.js';
 import type { EscapedSlashesAction, PathNormalization } from './path-normalization.js';
+import type { HttpTracing } from '../../telemetry/tracing/http-tracing.js';
+import { compileTracing } from '../../telemetry/tracing/tracing-config.js';
+import type { TracerRegistry } from '../../telemetry/tracing/tracer-registry.js';
 
 export interface CompiledAccessLog {
   readonly format: (s: StreamInfo) => string;
@@ -69,6 +72,8 @@ export interface HcmConfig {
   readonly clientCert: ClientCertConfig;
   /** normalize_path, merge_slashes, path_with_escaped_slashes_action (path-normalization.ts). */
   readonly pathNormalization: PathNormalization;
+  /** Distributed tracing (telemetry/tracing/); null when the HCM has no `tracing`. */
+  readonly tracing: HttpTracing | null;
   readonly stats: HcmStats;
 }
 
@@ -77,6 +82,8 @@ export interface FilterDeps {
   readonly random: Random;
   /** Filters that call services (ext_authz) send through it; compileConfig provides one. */
   readonly httpClient?: AsyncHttpClient;
+  /** The proxy's tracers (span reporters by provider); absent: spans are decided but not sent. */
+  readonly tracers?: TracerRegistry;
 }
 
 export function compileHcm(
@@ -142,6 +149,7 @@ export function compileHcm(
       mergeSlashes: hcm.mergeSlashes === true,
       escapedSlashes: escapedSlashesAction(at, hcm.pathWithEscapedSlashesAction),
     },
+    tracing: hcm.tracing ? compileTracing(at, hcm.tracing, direction === 'INBOUND', deps.tracers, deps.random) : null,
     clientCert: {
       forward: hcm.forwardClientCertDetails ?? 'SANITIZE',
       set: {
