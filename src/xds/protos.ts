@@ -196,3 +196,7 @@ export function xdsRoot(): protobuf.Root {
 export function lookupType(fullName: string): protobuf.Type {
   return xdsRoot().lookupType(fullName);
 }
+
+export function lookupEnum(fullName: string): protobuf.Enum {
+  return xdsRoot().lookupEnum(fullName);
+}

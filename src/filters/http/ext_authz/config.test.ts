@@ -145,3 +145,10 @@ test('ExtAuthzPerRoute: disabled, or check_settings (context_extensions for gRPC
   assert.throws(() => compileExtAuthzPerRoute({ httpService: {} }), /per-route authorization services/);
   assert.throws(() => compileExtAuthzPerRoute({ disabled: true, checkSettings: {} }), /one of/);
 });
+
+test('status_on_error as an enum name (proto3 JSON, how it arrives through the xDS codec) or a number', () => {
+  const svc = { grpcService: { envoyGrpc: { clusterName: 'a' } } };
+  assert.equal(compileExtAuthzConfig({ ...svc, statusOnError: { code: 'ServiceUnavailable' } }).statusOnError, 503);
+  assert.equal(compileExtAuthzConfig({ ...svc, statusOnError: { code: 503 } }).statusOnError, 503);
+  assert.throws(() => compileExtAuthzConfig({ ...svc, statusOnError: { code: 'Teapot' } }), /statusOnError.code/);
+});

@@ -23,6 +23,7 @@ import type { StringPredicate } from '../rbac/string-matcher.js';
 import { compileMetadataMatcher } from '../rbac/value-matcher.js';
 import type { MetadataPredicate } from '../rbac/value-matcher.js';
 import { EXT_AUTHZ_FILTER_NAME, ExtAuthzFilter } from './ext-authz-filter.js';
+import { lookupEnum } from '../../../xds/protos.js';
 import { checkTypes } from './grpc-check.js';
 import type { CheckSettings } from './grpc-check.js';
 import { compileGrpcService } from './grpc-service.js';
@@ -197,6 +198,16 @@ function compileHttpService(v: unknown, at: string, top: JsonObject, common: Com
   };
 }
 
+/**
+ * envoy.type.v3.StatusCode is an enum: proto3 JSON names it ("ServiceUnavailable"), which is how
+ * a config that went through the protobuf codec (xDS, the static bootstrap) arrives; a number is
+ * what the control plane writes. Names are looked up in the loaded protos (already loaded then).
+ */
+function statusCode(v: unknown): unknown {
+  if (typeof v !== 'string' || /^\d+$/.test(v)) return v;
+  return lookupEnum('envoy.type.v3.StatusCode').values[v] ?? v;
+}
+
 /** Envoy's gRPC CheckRequest carries every request header unless allowed_headers narrows it. */
 function grpcHeaderFilter(top: JsonObject): CheckSettings['headerFilter'] {
   const allowed = nameList(top.allowedHeaders, 'ExtAuthz.allowedHeaders');
@@ -237,7 +248,7 @@ export function compileExtAuthzConfig(config: Readonly<Record<string, unknown>>,
   if (o.statusOnError !== undefined) {
     const s = object(o.statusOnError, `${at}.statusOnError`, 'an HttpStatus object {code}');
     checkFields(s, `${at}.statusOnError`, 'HttpStatus', ['code']);
-    statusOnError = optInt(s.code, `${at}.statusOnError.code`, 100, 599, 403);
+    statusOnError = optInt(statusCode(s.code), `${at}.statusOnError.code`, 100, 599, 403);
   }
   // Accepted without effect: the route is picked before filters run (clear_route_cache).
   optBool(o.clearRouteCache, `${at}.clearRouteCache`);
