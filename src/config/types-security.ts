@@ -354,4 +354,40 @@ export type ExtensionProvider =
       readonly type: 'other';
       readonly kind: string;
       readonly path: FieldPath;
+      /** kind zipkin or opentelemetry: the tracing provider's settings (extension-providers.ts). */
+      readonly tracing?: TracingProvider;
+    };
+
+/** A header a tracing provider adds to its export requests: a value, or the control plane's environment variable. */
+export interface ProviderHeader {
+  readonly name: string;
+  readonly value?: string;
+  readonly envName?: string;
+}
+
+/**
+ * `zipkin` and `opentelemetry` extension providers (istio/api MeshConfig.ExtensionProvider
+ * ZipkinTracingProvider and OpenTelemetryTracingProvider): where the proxies send spans.
+ */
+export type TracingProvider =
+  | {
+      readonly kind: 'zipkin';
+      /** `[<namespace>/]<hostname>` of the collector's Service or ServiceEntry. */
+      readonly service: string;
+      readonly port: number;
+      /** Default /api/v2/spans. */
+      readonly path?: string;
+      /** Default false: 128-bit trace ids (Istio's default). */
+      readonly enable64bitTraceId: boolean;
+      readonly maxTagLength?: number;
+      readonly timeout?: Duration;
+      readonly headers: readonly ProviderHeader[];
+    }
+  | {
+      readonly kind: 'opentelemetry';
+      readonly service: string;
+      readonly port: number;
+      readonly maxTagLength?: number;
+      /** OTLP/HTTP (path default /v1/traces); absent: OTLP/gRPC. */
+      readonly http?: { readonly path: string; readonly timeout?: Duration; readonly headers: readonly ProviderHeader[] };
     };

@@ -56,7 +56,8 @@ test('extensionProviders: ext-authz HTTP and gRPC providers are typed with defau
       path: ['extensionProviders', 0],
     },
     { name: 'sample-ext-authz-grpc', type: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: { service: 'foo/ext-authz.foo.svc.cluster.local', port: 9000, failOpen: false, clearRouteCache: false }, path: ['extensionProviders', 1] },
-    { name: 'otel', type: 'other', kind: 'opentelemetry', path: ['extensionProviders', 2] },
+    // A tracing provider: typed for the tracing generator; without `http` it is OTLP/gRPC, which is warned about.
+    { name: 'otel', type: 'other', kind: 'opentelemetry', path: ['extensionProviders', 2], tracing: { kind: 'opentelemetry', service: 'otel.istio-system.svc.cluster.local', port: 4317 } },
   ]);
   // Provider paths resolve inside the embedded mesh text.
   assert.deepEqual(resource.source.at(['extensionProviders', 1, 'name']).line, 20);

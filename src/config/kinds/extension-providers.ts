@@ -1,15 +1,17 @@
 // MeshConfig `extensionProviders` (istio/api mesh/v1alpha1/config.proto, ExtensionProvider): named
 // extensions that other resources refer to by name, here the external authorizers of CUSTOM
-// AuthorizationPolicies. Implemented and typed: envoyExtAuthzHttp and envoyExtAuthzGrpc. The
-// other provider kinds (tracing, access logs, metrics, SDS) are valid and warned about, and kept by
-// name so that a reference to one can be told apart from a reference to nothing. Istio's rules
+// AuthorizationPolicies, and the tracers of the proxies. Implemented and typed: envoyExtAuthzHttp,
+// envoyExtAuthzGrpc, zipkin and opentelemetry (kept as type 'other' with their `tracing` settings,
+// controlplane/generate/tracing.ts). The other provider kinds (access logs, metrics, SDS) are
+// valid and warned about, and kept by name so that a reference to one can be told apart from a
+// reference to nothing. Istio's rules
 // (pkg/config/validation/agent/extensionprovider.go) are applied: unique non-empty names, exactly
 // one provider kind per entry, service `[namespace/]host` (or an IP), port 1..65535, a status
 // code Envoy knows for statusOnError, pathPrefix starting with '/'.
 
 import { anyValue, bool, field, int, listOf, mapOf, mapped, obj, required, str, unsupported } from '../schema.js';
 import type { ObjectOf, Refiner } from '../schema.js';
-import type { EnvoyExtAuthzGrpcProvider, EnvoyExtAuthzHttpProvider, ExtAuthzRequestBody, ExtensionProvider } from '../types.js';
+import type { EnvoyExtAuthzGrpcProvider, EnvoyExtAuthzHttpProvider, ExtAuthzRequestBody, ExtensionProvider, ProviderHeader, TracingProvider } from '../types.js';
 import { checkDns1123Label } from '../names.js';
 import { checkFqdn, checkHeaderName, checkWildcardDomain, durationSchema, isIpAddress } from './istio-common.js';
 
@@ -104,6 +106,75 @@ const grpcProviderSchema = mapped(obj(commonFields), toCommon);
 
 const other = (what: string) => unsupported(anyValue(), `${what}; kept by name only`);
 
+/** Headers added to export requests: `{name, value}` or `{name, envName}` (Istio's HttpHeader). */
+const providerHeaders = () =>
+  listOf(
+    mapped(
+      obj(
+        { name: required(str({ nonEmpty: true, rule: checkHeaderName })), value: field(str()), envName: field(str({ nonEmpty: true }), "an environment variable of the control plane") },
+        { exactlyOne: [['value', 'envName']] },
+      ),
+      (h): ProviderHeader => ({ name: h.name, ...(h.value !== undefined ? { value: h.value } : {}), ...(h.envName !== undefined ? { envName: h.envName } : {}) }),
+    ),
+  );
+
+const tracingCommon = {
+  service: required(str({ nonEmpty: true, rule: checkProviderService }), '[namespace/]FQDN of the collector\'s Service or ServiceEntry'),
+  port: required(int({ min: 1, max: 65535 })),
+  maxTagLength: field(int({ min: 0 }), 'characters of http.url kept; default 256'),
+};
+
+/** `zipkin`: Zipkin v2 JSON over HTTP (Istio's default tracer, B3 headers). */
+const zipkinSchema = mapped(
+  obj({
+    ...tracingCommon,
+    path: field(str({ rule: (v) => (v.startsWith('/') ? undefined : 'a path starting with /') }), 'default /api/v2/spans'),
+    enable64bitTraceId: field(bool(), 'default false: new traces get 128-bit ids'),
+    traceContextOption: unsupported(anyValue(), 'Strait writes B3, and W3C only where the request carried it'),
+    timeout: field(durationSchema({ min: '0' }), 'default 5s'),
+    headers: field(providerHeaders()),
+  }),
+  (z): TracingProvider => ({
+    kind: 'zipkin',
+    service: z.service,
+    port: z.port,
+    ...(z.path ? { path: z.path } : {}),
+    enable64bitTraceId: z.enable64bitTraceId ?? false,
+    ...(z.maxTagLength ? { maxTagLength: z.maxTagLength } : {}),
+    ...(z.timeout !== undefined ? { timeout: z.timeout } : {}),
+    headers: z.headers ?? [],
+  }),
+);
+
+/** `opentelemetry`: OTLP over HTTP (`http`) or gRPC (W3C trace context). */
+const openTelemetrySchema = mapped(
+  obj({
+    ...tracingCommon,
+    http: field(
+      obj({
+        path: field(str({ rule: (v) => (v.startsWith('/') ? undefined : 'a path starting with /') }), 'default /v1/traces'),
+        timeout: field(durationSchema({ min: '0' }), 'default 5s'),
+        headers: field(providerHeaders()),
+      }),
+      'OTLP/HTTP; without it Istio uses OTLP/gRPC',
+    ),
+    grpc: unsupported(anyValue(), 'OTLP/gRPC export is not implemented: the proxies propagate trace context but send no spans; use http'),
+    resourceDetectors: unsupported(anyValue()),
+    dynatraceSampler: unsupported(anyValue()),
+  }, {
+    refine(o, r) {
+      if (!o.http && o.grpc === undefined) r.warn([], 'unsupported-field', 'OTLP/gRPC export (an opentelemetry provider without http) is not implemented: the proxies propagate trace context but send no spans', "add http: {path: /v1/traces} and use the collector's OTLP/HTTP port (4318)", 'key');
+    },
+  }),
+  (o): TracingProvider => ({
+    kind: 'opentelemetry',
+    service: o.service,
+    port: o.port,
+    ...(o.maxTagLength ? { maxTagLength: o.maxTagLength } : {}),
+    ...(o.http ? { http: { path: o.http.path || '/v1/traces', ...(o.http.timeout !== undefined ? { timeout: o.http.timeout } : {}), headers: o.http.headers ?? [] } } : {}),
+  }),
+);
+
 const PROVIDER_KINDS = [
   'envoyExtAuthzHttp', 'envoyExtAuthzGrpc', 'zipkin', 'lightstep', 'datadog', 'stackdriver', 'opencensus', 'skywalking',
   'opentelemetry', 'prometheus', 'envoyFileAccessLog', 'envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls', 'sds',
@@ -115,13 +186,13 @@ const providerSchema = mapped(
       name: required(str({ nonEmpty: true }), 'unique; what AuthorizationPolicy provider.name refers to'),
       envoyExtAuthzHttp: field(httpProviderSchema, 'ext-authz over HTTP, for CUSTOM AuthorizationPolicies'),
       envoyExtAuthzGrpc: field(grpcProviderSchema, 'ext-authz over gRPC (envoy.service.auth.v3), for CUSTOM AuthorizationPolicies'),
-      zipkin: other('a tracing provider'),
+      zipkin: field(zipkinSchema, 'a tracing provider: Zipkin v2 JSON (B3 headers)'),
       lightstep: other('a tracing provider (deprecated in Istio)'),
       datadog: other('a tracing provider'),
       stackdriver: other('a tracing provider'),
       opencensus: other('a tracing provider (deprecated in Istio)'),
       skywalking: other('a tracing provider'),
-      opentelemetry: other('a tracing provider'),
+      opentelemetry: field(openTelemetrySchema, 'a tracing provider: OTLP/HTTP (W3C trace context)'),
       prometheus: other('a metrics provider'),
       envoyFileAccessLog: other('an access-log provider'),
       envoyHttpAls: other('an access-log provider'),
@@ -136,7 +207,8 @@ const providerSchema = mapped(
     if (p.envoyExtAuthzGrpc) return { name: p.name, type: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: p.envoyExtAuthzGrpc, path };
     // Sound: exactlyOne guarantees one provider field is set.
     const kind = PROVIDER_KINDS.find((k) => p[k] !== undefined) ?? 'unknown';
-    return { name: p.name, type: 'other', kind, path };
+    const tracing = p.zipkin ?? p.opentelemetry;
+    return { name: p.name, type: 'other', kind, path, ...(tracing ? { tracing } : {}) };
   },
 );
 
