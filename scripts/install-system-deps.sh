@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that Strait's tests and benchmarks talk to as real peers:
 # curl and openssl (clients), nginx and haproxy (benchmark peers), wrk and h2load (load),
-# sslscan (TLS posture of the proxies: versions and ciphers offered).
+# sslscan (TLS posture of the proxies: versions and ciphers offered), prometheus (scrapes the
+# proxies in the metrics e2e test; brings promtool).
 # Safe to run twice; needs root (or sudo) and Debian's package index.
 set -euo pipefail
-pkgs=(curl openssl nginx-light haproxy wrk nghttp2-client sslscan)
+pkgs=(curl openssl nginx-light haproxy wrk nghttp2-client sslscan prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -35,6 +35,11 @@ const PROTO_FILES = [
   'envoy/extensions/filters/network/ext_authz/v3/ext_authz.proto',
   // The authorization service ext_authz calls (CheckRequest / CheckResponse), not an xDS type.
   'envoy/service/auth/v3/external_auth.proto',
+  // Filters configured by a typed struct (the istio.stats filter's stats.PluginConfig).
+  'xds/type/v3/typed_struct.proto',
+  // The tracers an HttpConnectionManager's tracing.provider names (Any-typed configs).
+  'envoy/config/trace/v3/zipkin.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
   // RBAC's uri_template permission carries this typed extension config.
   'envoy/extensions/path/match/uri_template/v3/uri_template_match.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',

@@ -33,6 +33,7 @@ import { destinationRuleFor, mergeTrafficPolicy, protoDuration } from './destina
 import type { EffectivePolicy } from './destination-policy.js';
 import { BLACKHOLE_CLUSTER, inboundClusterName, outboundClusterName, PASSTHROUGH_CLUSTER } from './names.js';
 import { servicesForProxy } from './sidecar-scope.js';
+import { endpointPeerMetadata } from './telemetry/stats-filter.js';
 import { inboundPorts } from './sidecar.js';
 
 export type OutboundClusterType = 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
@@ -137,17 +138,24 @@ export function meshMtlsMode(snapshot: MeshSnapshot, oc: OutboundCluster): 'AUTO
 
 /** The cluster's endpoints, labelled `tlsMode: istio` where auto mTLS applies to them. */
 export function clusterLbEndpoints(snapshot: MeshSnapshot, oc: OutboundCluster): LbEndpoint[] {
-  const auto = meshMtlsMode(snapshot, oc) === 'AUTO';
-  return oc.endpoints.map((e) => withTlsMode(lbEndpoint(e), auto && endpointSpeaksMtls(snapshot, e)));
+  const mode = meshMtlsMode(snapshot, oc);
+  return oc.endpoints.map((e) => {
+    const auto = mode === 'AUTO' && endpointSpeaksMtls(snapshot, e);
+    return withTlsMode(lbEndpoint(snapshot, e, auto || mode === 'ISTIO_MUTUAL'), auto);
+  });
 }
 
-/** An endpoint as Envoy's LbEndpoint (EDS and DNS clusters alike). */
-export function lbEndpoint(e: Endpoint): LbEndpoint {
+/**
+ * An endpoint as Envoy's LbEndpoint (EDS and DNS clusters alike). A pod's endpoint names its
+ * workload in the metadata (istio.stats labels the destination from it), with its principal
+ * when the proxy reaches it over mTLS.
+ */
+export function lbEndpoint(snapshot: MeshSnapshot, e: Endpoint, mtls: boolean): LbEndpoint {
   return {
     endpoint: { address: socketAddress(e.address, e.port) },
     healthStatus: 'HEALTHY',
     ...(e.weight !== undefined ? { loadBalancingWeight: e.weight } : {}),
-    ...(e.workload ? { metadata: { filterMetadata: { istio: { workload: `${e.workload.name};${e.workload.namespace}` } } } } : {}),
+    ...(e.workload ? { metadata: endpointPeerMetadata(snapshot, e.workload, mtls) } : {}),
   };
 }
 

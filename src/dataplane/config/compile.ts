@@ -9,6 +9,8 @@ import type { NetworkFilter } from '../../filters/network/api.js';
 import { networkFilterByTypeUrl } from '../../filters/network/registry.js';
 import '../../filters/network/index.js';
 import { compileTcpProxy } from '../tcp/tcp-proxy.js';
+import { istioMetricsFor } from '../../telemetry/metrics/istio-metrics.js';
+import { compileStatsConfig, isStatsFilterConfig } from '../../telemetry/metrics/stats-config.js';
 import type { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import type { FilterDeps, HcmConfig } from '../http/hcm-config.js';
 import { checkCertificate, tlsOptions } from '../tls/tls-context.js';
@@ -139,7 +141,7 @@ function compileChain(
   const network: ChainNetwork =
     type === HCM_TYPE
       ? { kind: 'http', hcm: compileHcm(listener, last!.typedConfig as unknown as HttpConnectionManager, routeTables, stats, deps, direction) }
-      : { kind: 'tcp', tcp: compileTcpProxy(listener, last!.typedConfig as unknown as TcpProxy, stats, compileNetworkFilters(`listener ${listener} chain ${name}`, filters.slice(0, -1), stats, deps)) };
+      : { kind: 'tcp', tcp: compileTcpChain(listener, name, filters, stats, deps) };
   const m = fc.filterChainMatch ?? {};
   const tp = m.transportProtocol;
   if (tp !== undefined && tp !== 'tls' && tp !== 'raw_buffer') throw new ConfigError(`listener ${listener} chain ${name}: transportProtocol "${tp}" is not tls or raw_buffer`);
@@ -177,6 +179,19 @@ function compileChain(
     tlsSpec = { options, pair, clientCa, requireClientCertificate: ctx.requireClientCertificate === true, alpn: common.alpnProtocols?.length ? common.alpnProtocols : ['h2', 'http/1.1'] };
   }
   return { name, serverNames: m.serverNames ?? [], transportProtocol: tp, destinationPort: m.destinationPort, tls: tlsSpec, network };
+}
+
+/**
+ * A TCP chain: its network filters, then tcp_proxy. The istio.stats network filter is not run as
+ * a filter: tcp_proxy records Istio's TCP metrics itself (telemetry/metrics/).
+ */
+function compileTcpChain(listener: string, name: string, filters: readonly Filter[], stats: StatsRegistry, deps: FilterDeps): TcpProxyConfig {
+  const at = `listener ${listener} chain ${name}`;
+  const before = filters.slice(0, -1);
+  const statsFilter = before.find((f) => isStatsFilterConfig(f.typedConfig as Readonly<Record<string, unknown>> | undefined));
+  const istioStats = statsFilter ? istioMetricsFor(compileStatsConfig(statsFilter.typedConfig as Readonly<Record<string, unknown>>, at), stats) : null;
+  const others = before.filter((f) => f !== statsFilter);
+  return compileTcpProxy(listener, filters[filters.length - 1]!.typedConfig as unknown as TcpProxy, stats, compileNetworkFilters(at, others, stats, deps), istioStats);
 }
 
 /** The network filters a TCP chain lists before tcp_proxy (src/filters/network/). */

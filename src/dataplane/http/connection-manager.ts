@@ -398,6 +398,7 @@ export class HttpConnectionManager {
     if (cls >= 1 && cls <= 5) cfg.stats.rqXx[cls - 1]!.value++;
     d.filters?.log();
     if (d.span && cfg.tracing) finishSpan(cfg.tracing, d.span, info, info.endMono);
+    cfg.istioStats?.recordHttp(info, d.req.socket.remoteAddress, this.ctx.clusters);
     for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
     if (this.ctx.tap?.subscribers) this.ctx.tap.publish(info, cfg.statPrefix, d.req.socket);
   }

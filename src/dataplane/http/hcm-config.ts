@@ -18,6 +18,9 @@ import type { AsyncHttpClient, HttpFilter } from '../../filters/http/api.js';
 import { filterByTypeUrl } from '../../filters/http/registry.js';
 import type { EscapedSlashesAction, PathNormalization } from './path-normalization.js';
 import type { HttpTracing } from '../../telemetry/tracing/http-tracing.js';
+import { istioMetricsFor } from '../../telemetry/metrics/istio-metrics.js';
+import type { IstioMetrics } from '../../telemetry/metrics/istio-metrics.js';
+import { compileStatsConfig, isStatsFilterConfig } from '../../telemetry/metrics/stats-config.js';
 import { compileTracing } from '../../telemetry/tracing/tracing-config.js';
 import type { TracerRegistry } from '../../telemetry/tracing/tracer-registry.js';
 
@@ -74,6 +77,12 @@ export interface HcmConfig {
   readonly pathNormalization: PathNormalization;
   /** Distributed tracing (telemetry/tracing/); null when the HCM has no `tracing`. */
   readonly tracing: HttpTracing | null;
+  /**
+   * Istio's standard metrics (the `istio.stats` HTTP filter, telemetry/metrics/): recorded when
+   * the request ends, outside the filter chain so a listener without other filters still runs
+   * none; null when the HCM has no istio.stats filter.
+   */
+  readonly istioStats: IstioMetrics | null;
   readonly stats: HcmStats;
 }
 
@@ -115,7 +124,12 @@ export function compileHcm(
     throw new ConfigError(`${at}: the last HTTP filter must be the router (${ROUTER_TYPE})`);
   }
   const compiled: HttpFilter[] = [];
+  let istioStats: IstioMetrics | null = null;
   for (const f of filters.slice(0, -1)) {
+    if (isStatsFilterConfig(f.typedConfig as Readonly<Record<string, unknown>> | undefined)) {
+      istioStats = istioMetricsFor(compileStatsConfig(f.typedConfig as Readonly<Record<string, unknown>>, at), stats);
+      continue;
+    }
     const factory = filterByTypeUrl(f.typedConfig?.['@type'] ?? '');
     if (!factory) throw new ConfigError(`${at}: HTTP filter ${f.name} (${f.typedConfig?.['@type']}) is not supported`);
     compiled.push(factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, random: deps.random, stats, statPrefix: hcm.statPrefix, ...(deps.httpClient ? { httpClient: deps.httpClient } : {}) }));
@@ -149,6 +163,7 @@ export function compileHcm(
       mergeSlashes: hcm.mergeSlashes === true,
       escapedSlashes: escapedSlashesAction(at, hcm.pathWithEscapedSlashesAction),
     },
+    istioStats,
     tracing: hcm.tracing ? compileTracing(at, hcm.tracing, direction === 'INBOUND', deps.tracers, deps.random) : null,
     clientCert: {
       forward: hcm.forwardClientCertDetails ?? 'SANITIZE',

@@ -29,6 +29,13 @@ export interface StreamInfo {
   bytesSent: number;
   upstreamHost: string;
   upstreamCluster: string;
+  /** The chosen upstream host's endpoint metadata (`filterMetadata`), or null: who the peer is, for istio.stats. */
+  upstreamMetadata: Readonly<Record<string, Readonly<Record<string, unknown>>>> | null;
+  /** gRPC status from the response trailers (or a trailers-only head), '' when none. */
+  grpcStatus: string;
+  /** gRPC messages in each direction (length-prefixed frames), counted for gRPC requests only. */
+  grpcRequestMessages: number;
+  grpcResponseMessages: number;
   upstreamLocalAddress: string;
   /** Milliseconds from sending upstream to the upstream's response headers (-1 if none). */
   upstreamServiceTime: number;
@@ -78,6 +85,10 @@ export function newStreamInfo(startTime: number, startMono: number): StreamInfo 
     bytesSent: 0,
     upstreamHost: '',
     upstreamCluster: '',
+    upstreamMetadata: null,
+    grpcStatus: '',
+    grpcRequestMessages: 0,
+    grpcResponseMessages: 0,
     upstreamLocalAddress: '',
     upstreamServiceTime: -1,
     downstreamLocalAddress: '',

@@ -23,7 +23,7 @@ export class RequestBody {
   private sinks: BodySink[] = [];
   private paused = 0;
 
-  constructor(private readonly req: IncomingMessage, private readonly onBytes: (n: number) => void) {
+  constructor(private readonly req: IncomingMessage, private readonly onBytes: (n: number, chunk: Buffer) => void) {
     req.on('data', (chunk: Buffer) => this.onData(chunk));
     req.once('end', () => {
       this.ended = true;
@@ -33,7 +33,7 @@ export class RequestBody {
 
   private onData(chunk: Buffer): void {
     this.bytes += chunk.length;
-    this.onBytes(chunk.length);
+    this.onBytes(chunk.length, chunk);
     if (this.replayable) {
       if (this.retained + chunk.length <= REPLAY_LIMIT) {
         this.chunks.push(chunk);

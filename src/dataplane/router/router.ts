@@ -6,6 +6,8 @@
 // side (or, for a WebSocket upgrade, to the tunnel in websocket.ts). Every failure becomes a local reply with its Envoy flag.
 
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
+import { GrpcMessageCounter } from '../http/grpc-message-counter.js';
+import { isGrpcRequest } from '../http/grpc.js';
 import { localReply, writeLocalReply } from '../http/local-reply.js';
 import type { LocalReply } from '../http/local-reply.js';
 import { applyToRequest, applyToResponse } from './header-mutation.js';
@@ -58,7 +60,18 @@ export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: Pr
     proxyUpgrade(d, cluster, ctx, reply, hash?.key, timeouts.route);
     return;
   }
-  const body = d.hasBody ? new RequestBody(d.req, (n) => (d.info.bytesReceived += n)) : null;
+  const ct = d.headers['content-type'];
+  // gRPC: count the request's messages (istio_request_messages_total) as they pass.
+  const messages = d.hasBody && isGrpcRequest(typeof ct === 'string' ? ct : undefined) ? new GrpcMessageCounter() : null;
+  const body = d.hasBody
+    ? new RequestBody(d.req, (n, chunk) => {
+        d.info.bytesReceived += n;
+        if (messages) {
+          messages.push(chunk);
+          d.info.grpcRequestMessages = messages.count;
+        }
+      })
+    : null;
   if (route.mirrors) sendMirrors(d, route.mirrors, ctx, body);
 
   new UpstreamExchange(d, cluster, ctx, reply, {

@@ -8,6 +8,8 @@
 import type { Readable } from 'node:stream';
 import type { Timer } from '../../common/clock.js';
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
+import { GrpcMessageCounter } from '../http/grpc-message-counter.js';
+import { isGrpcRequest } from '../http/grpc.js';
 import { forwardableResponseHeaders } from '../http/headers.js';
 import { localReply } from '../http/local-reply.js';
 import type { LocalReply } from '../http/local-reply.js';
@@ -93,6 +95,7 @@ export class UpstreamExchange {
     }
     this.lb.exclude?.add(host);
     d.info.upstreamHost = host.key;
+    d.info.upstreamMetadata = host.metadata ?? null;
     const release = admitRequest(cluster, host);
     if (!release) {
       this.releaseRetry();
@@ -195,8 +198,15 @@ export class UpstreamExchange {
     d.res.writeHead(status, headers);
 
     const res = d.res;
+    // gRPC: count the response's messages (istio_response_messages_total) as they pass.
+    const ct = d.headers['content-type'];
+    const messages = isGrpcRequest(typeof ct === 'string' ? ct : undefined) ? new GrpcMessageCounter() : null;
     upRes.on('data', (chunk: Buffer) => {
       d.info.bytesSent += chunk.length;
+      if (messages) {
+        messages.push(chunk);
+        d.info.grpcResponseMessages = messages.count;
+      }
       if (!res.write(chunk)) upRes.pause();
     });
     res.on('drain', () => upRes.resume());
@@ -205,6 +215,7 @@ export class UpstreamExchange {
       this.end();
       // Trailers (gRPC status over HTTP/2, chunked HTTP/1.1 trailers) pass through.
       const raw = up.trailers();
+      for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'grpc-status') d.info.grpcStatus = raw[i + 1]!;
       if (raw.length > 0 && typeof (res as { addTrailers?: unknown }).addTrailers === 'function') {
         const t: Record<string, string> = {};
         for (let i = 0; i < raw.length; i += 2) t[raw[i]!.toLowerCase()] = raw[i + 1]!;

@@ -28,6 +28,7 @@ export function proxyUpgrade(d: DownstreamRequest, cluster: Cluster, ctx: ProxyC
     return;
   }
   d.info.upstreamHost = host.key;
+  d.info.upstreamMetadata = host.metadata ?? null;
 
   // A connection of its own (it never returns to a pool once upgraded).
   const localAddress = cluster.sourceAddress !== undefined && host.address.startsWith('127.') ? cluster.sourceAddress : undefined;

@@ -17,6 +17,7 @@ import { newStreamInfo } from '../http/stream-info.js';
 import { peerCertificateOf } from '../tls/peer-certificate.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CloseConnection, NetworkFilter } from '../../filters/network/api.js';
+import type { IstioMetrics, TcpConnectionStats } from '../../telemetry/metrics/istio-metrics.js';
 
 export interface TcpProxyConfig {
   readonly statPrefix: string;
@@ -27,10 +28,12 @@ export interface TcpProxyConfig {
   readonly accessLogs: readonly CompiledAccessLog[];
   /** The chain's network filters before tcp_proxy, in order; null when there are none. */
   readonly filters: readonly NetworkFilter[] | null;
+  /** Istio's TCP metrics (the chain's istio.stats network filter); null without one. */
+  readonly istioStats: IstioMetrics | null;
   readonly stats: { cxTotal: Counter; cxActive: Gauge; cxNoRoute: Counter; bytesRx: Counter; bytesTx: Counter };
 }
 
-export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegistry, filters: readonly NetworkFilter[] = []): TcpProxyConfig {
+export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegistry, filters: readonly NetworkFilter[] = [], istioStats: IstioMetrics | null = null): TcpProxyConfig {
   const at = `listener ${listener} tcp_proxy`;
   if (!t.statPrefix) throw new ConfigError(`${at}: needs a statPrefix`);
   const clusters = t.cluster ? [{ name: t.cluster, weight: 1 }] : (t.weightedClusters?.clusters ?? []).map((c) => ({ name: c.name, weight: c.weight ?? 0 }));
@@ -44,6 +47,7 @@ export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegis
     idleTimeoutMs: optionalDurationMs(t.idleTimeout, `${at} idleTimeout`, 3_600_000),
     accessLogs: compileAccessLogs(at, t.accessLog),
     filters: filters.length ? filters : null,
+    istioStats,
     stats: {
       cxTotal: scope.counter('downstream_cx_total'),
       cxActive: scope.gauge('downstream_cx_active'),
@@ -92,6 +96,8 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
   info.upstreamCluster = clusterName;
   let upstream: net.Socket | null = null;
   let logged = false;
+  // Istio's TCP metrics: opened once the upstream host is chosen (or refused), closed at the end.
+  let istio: TcpConnectionStats | null = null;
   const finish = (flag?: string, details?: string) => {
     if (logged) return;
     logged = true;
@@ -99,6 +105,10 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     if (details) info.responseCodeDetails = details;
     info.endMono = ctx.clock.monotonic();
     cfg.stats.cxActive.value--;
+    if (cfg.istioStats) {
+      istio ??= cfg.istioStats.openTcp(info, socket.remoteAddress, ctx.clusters, null);
+      cfg.istioStats.closeTcp(istio, info);
+    }
     for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
   };
   socket.on('error', () => socket.destroy());
@@ -120,6 +130,8 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
     return;
   }
   info.upstreamHost = host.key;
+  info.upstreamMetadata = host.metadata ?? null;
+  if (cfg.istioStats) istio = cfg.istioStats.openTcp(info, socket.remoteAddress, ctx.clusters, info.upstreamMetadata);
   let connected = false;
   const up = cluster.connectTcp(host, {
     onReady: () => {
@@ -128,13 +140,17 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
       // Byte counters join only now: a 'data' listener added earlier would start the flow
       // (Node resumes a stream with 'data' listeners once its 'readable' listener is gone)
       // and bytes would be read before the upstream could take them.
+      const received = istio?.series.received ?? null;
+      const sent = istio?.series.sent ?? null;
       socket.on('data', (c: Buffer) => {
         info.bytesReceived += c.length;
         cfg.stats.bytesRx.value += c.length;
+        if (received) received.value += c.length;
       });
       up!.on('data', (c: Buffer) => {
         info.bytesSent += c.length;
         cfg.stats.bytesTx.value += c.length;
+        if (sent) sent.value += c.length;
       });
       socket.pipe(up!);
       up!.pipe(socket);

@@ -26,7 +26,7 @@ export function endpointsToHosts(cluster: string, cla: ClusterLoadAssignment, ad
         throw new ConfigError(`cluster ${cluster}: endpoint ${sa.address}:${port} has loadBalancingWeight ${weight} (an integer of at least 1 is required)`);
       }
       // 127.0.0.1 in an endpoint means the pod's own localhost (an inbound cluster's workload).
-      const h = newHost(mapAddress(sa.address, addresses), port, weight, edsHealth(e.healthStatus), socketMatchOf(e.metadata));
+      const h = newHost(mapAddress(sa.address, addresses), port, weight, edsHealth(e.healthStatus), socketMatchOf(e.metadata), peerMetadataOf(e.metadata));
       // The same address twice would be one host to pools and detectors: keep the first.
       if (seen.has(h.key)) continue;
       seen.add(h.key);
@@ -45,6 +45,13 @@ function socketMatchOf(md: { filterMetadata?: Record<string, Record<string, unkn
   return out;
 }
 
+/** The endpoint's `istio` and `strait` metadata (the workload behind it), frozen: shared by every request to it. */
+function peerMetadataOf(md: { filterMetadata?: Record<string, Record<string, unknown>> } | undefined): Host['metadata'] {
+  const f = md?.filterMetadata;
+  if (!f || (f.istio === undefined && f.strait === undefined)) return undefined;
+  return Object.freeze({ ...(f.istio ? { istio: Object.freeze({ ...f.istio }) } : {}), ...(f.strait ? { strait: Object.freeze({ ...f.strait }) } : {}) });
+}
+
 /** UNKNOWN and HEALTHY take traffic (Envoy treats UNKNOWN as healthy). */
 export function edsHealth(status: string | undefined): EdsHealth {
   return status === 'UNHEALTHY' || status === 'DRAINING' ? status : 'HEALTHY';
@@ -56,14 +63,14 @@ export function reuseHosts(prev: readonly Host[], next: readonly Host[]): Host[]
   const byKey = new Map(prev.map((h) => [h.key, h]));
   return next.map((h) => {
     const old = byKey.get(h.key);
-    const same = old !== undefined && old.weight === h.weight && old.edsHealth === h.edsHealth && old.address === h.address && JSON.stringify(old.socketMatch) === JSON.stringify(h.socketMatch);
+    const same = old !== undefined && old.weight === h.weight && old.edsHealth === h.edsHealth && old.address === h.address && JSON.stringify(old.socketMatch) === JSON.stringify(h.socketMatch) && JSON.stringify(old.metadata) === JSON.stringify(h.metadata);
     return same ? old : h;
   });
 }
 
 /** Fresh Host objects with the same identity (a replacement cluster must not share state). */
 export function cloneHosts(hosts: readonly Host[]): Host[] {
-  return hosts.map((h) => newHost(h.address, h.port, h.weight, h.edsHealth, h.socketMatch));
+  return hosts.map((h) => newHost(h.address, h.port, h.weight, h.edsHealth, h.socketMatch, h.metadata));
 }
 
 export interface HostView {

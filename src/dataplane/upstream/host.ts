@@ -15,6 +15,8 @@ export interface Host {
   readonly edsHealth: EdsHealth;
   /** The endpoint's `envoy.transport_socket_match` metadata (chooses its transport socket). */
   readonly socketMatch?: Readonly<Record<string, string>>;
+  /** The endpoint's filter metadata (`istio.workload`, ...): which workload it is, for istio.stats. */
+  readonly metadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   activeRequests: number;
   /** Set by the outlier detector while the host is ejected. */
   ejected: boolean;
@@ -24,8 +26,8 @@ export function hostKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-export function newHost(address: string, port: number, weight = 1, edsHealth: EdsHealth = 'HEALTHY', socketMatch?: Readonly<Record<string, string>>): Host {
-  return { address, port, key: hostKey(address, port), weight, edsHealth, ...(socketMatch ? { socketMatch } : {}), activeRequests: 0, ejected: false };
+export function newHost(address: string, port: number, weight = 1, edsHealth: EdsHealth = 'HEALTHY', socketMatch?: Readonly<Record<string, string>>, metadata?: Host['metadata']): Host {
+  return { address, port, key: hostKey(address, port), weight, edsHealth, ...(socketMatch ? { socketMatch } : {}), ...(metadata ? { metadata } : {}), activeRequests: 0, ejected: false };
 }
 
 /** Whether the host may take traffic outside panic mode. */

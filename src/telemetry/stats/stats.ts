@@ -3,6 +3,8 @@
 // holds. Each stat has an Envoy dotted name (`cluster.<name>.upstream_rq_total`, shown by the
 // admin /stats page) and a Prometheus family with the name extracted into labels
 // (`envoy_cluster_upstream_rq_total{cluster_name="<name>"}`), as Istio's proxies expose them.
+// Families that only exist in Prometheus form (Istio's standard metrics, `istio_requests_total`)
+// are registered with `labelled(...)`, each with a HELP text so the exposition lints clean.
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -47,6 +49,18 @@ export const DEFAULT_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2
 
 export class StatsRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly help = new Map<string, string>();
+
+  /**
+   * One series of a Prometheus-only family: `family{labels}` (labels in the given order). Call it
+   * when a label combination is first seen and keep the cell; the request path only bumps it.
+   */
+  labelled(kind: 'counter', family: string, labels: Labels, help: string): Counter;
+  labelled(kind: 'histogram', family: string, labels: Labels, help: string, bounds?: readonly number[]): Histogram;
+  labelled(kind: 'counter' | 'histogram', family: string, labels: Labels, help: string, bounds: readonly number[] = DEFAULT_BUCKETS_MS): Counter | Histogram {
+    if (!this.help.has(family)) this.help.set(family, help);
+    return this.get(kind, `${family}${fmtLabels(labels)}`, family, labels, () => (kind === 'counter' ? { value: 0 } : new Histogram(bounds)));
+  }
 
   /** A scope names a component instance: scope('cluster', { cluster_name: 'outbound|80||a' }). */
   scope(prefix: string, tags: Labels = {}, envoyInfix?: string): StatsScope {
@@ -91,6 +105,8 @@ export class StatsRegistry {
     const out: string[] = [];
     for (const [family, list] of [...families.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const kind = list[0]!.kind;
+      const help = this.help.get(family);
+      if (help !== undefined) out.push(`# HELP ${family} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
       out.push(`# TYPE ${family} ${kind}`);
       for (const e of list) {
         if (kind === 'histogram') {
