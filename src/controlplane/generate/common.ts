@@ -5,7 +5,7 @@ import type { PathNormalizationType } from '../../config/types.js';
 import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
 import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE } from './http-routes.js';
 import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
-import type { Address, FilterChain, HttpConnectionManager, HttpFilter, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
+import type { Address, FilterChain, HcmTracing, HttpConnectionManager, HttpFilter, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
 
 export function socketAddress(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
@@ -34,6 +34,8 @@ export interface HcmOptions {
   forwardClientCert?: 'APPEND_FORWARD' | 'SANITIZE_SET';
   /** MeshConfig pathNormalization.normalization; every HTTP listener carries it (Istio). */
   pathNormalization: PathNormalizationType;
+  /** Distributed tracing (tracing.ts); absent: tracing off. */
+  tracing?: HcmTracing;
 }
 
 /** An HTTP filter chain as Istio builds it: security filters, CORS, fault injection, then the router. */
@@ -67,6 +69,7 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
   if (o.xffNumTrustedHops) h.xffNumTrustedHops = o.xffNumTrustedHops;
   if (o.serverName) h.serverName = o.serverName;
   if (o.serverHeaderTransformation) h.serverHeaderTransformation = o.serverHeaderTransformation;
+  if (o.tracing) h.tracing = o.tracing;
   if (o.forwardClientCert) {
     h.forwardClientCertDetails = o.forwardClientCert;
     h.setCurrentClientCertDetails = { subject: true, dns: true, uri: true };

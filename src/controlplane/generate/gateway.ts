@@ -10,6 +10,8 @@ import type { FilterChain, Listener, RouteConfiguration, Secret } from '../../xd
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter, tlsTransportSocket } from './common.js';
+import { hcmTracing } from './tracing.js';
+import type { HcmTracing } from '../../xds/resources.js';
 import { clientCa, planGatewayPorts } from './gateway-plan.js';
 import type { PortPlan, TlsChainPlan } from './gateway-plan.js';
 import type { RouteContext } from './http-routes.js';
@@ -36,7 +38,7 @@ function routeConfigName(p: PortPlan): string {
   return gatewayRouteName(p.port);
 }
 
-function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType, xffNumTrustedHops: number): FilterChain {
+function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType, xffNumTrustedHops: number, tracing: HcmTracing | undefined): FilterChain {
   const match = c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined;
   if (c.mode === 'PASSTHROUGH') {
     return {
@@ -46,7 +48,7 @@ function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: Secu
   }
   return {
     ...(match ? { filterChainMatch: match } : {}),
-    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, xffNumTrustedHops, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization }),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, xffNumTrustedHops, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization, tracing }),
     transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL' || c.mode === 'ISTIO_MUTUAL'),
   };
 }
@@ -54,16 +56,17 @@ function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: Secu
 export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashPolicy?: RouteContext['hashPolicy']): Listener[] {
   // AuthorizationPolicy and RequestAuthentication filters, the same on every server port.
   const security = securityFilters(snapshot, proxy);
+  const tracing = hcmTracing(snapshot, proxy, 'gateway');
   return [...planGatewayPorts(snapshot, proxy, hashPolicy).values()]
     .sort((a, b) => a.port - b.port)
     .flatMap((p): Listener[] => {
       let filterChains: FilterChain[];
       if (p.kind === 'http') {
-        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, xffNumTrustedHops: snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization })];
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, xffNumTrustedHops: snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing })];
       } else if (p.kind === 'tcp') {
         filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
       } else {
-        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization, snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies));
+        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization, snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, tracing));
       }
       if (filterChains.length === 0) return [];
       return [{ name: gatewayListenerName(p.port), address: socketAddress('0.0.0.0', p.port), trafficDirection: 'OUTBOUND', filterChains }];

@@ -20,6 +20,7 @@ import { outboundTrafficMode, servicesForProxy } from './sidecar-scope.js';
 import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundClusterName, PASSTHROUGH_CLUSTER, PROXY_PORTS, VIRTUAL_OUTBOUND } from './names.js';
 import { securityFilters } from './security/security-filters.js';
 import { inboundChains, peerAuthenticationMode } from './mesh-mtls.js';
+import { hcmTracing } from './tracing.js';
 
 /** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
 export interface InboundPort {
@@ -119,7 +120,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
         {
           name: 'virtualOutbound-http',
           filterChainMatch: { transportProtocol: 'raw_buffer' },
-          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization }),
+          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: hcmTracing(snapshot, proxy, 'sidecar-outbound') }),
         },
         ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy))),
         ...egressTlsChains(snapshot, proxy, allowAny),
@@ -128,6 +129,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
   ];
   // AuthorizationPolicy and RequestAuthentication filters, the same on every inbound port.
   const security = securityFilters(snapshot, proxy);
+  const inboundTracing = hcmTracing(snapshot, proxy, 'sidecar-inbound');
   for (const { port, service, tcp } of inboundPorts(snapshot, proxy)) {
     // PeerAuthentication decides whether the port takes mTLS, plaintext, or both (mesh-mtls.ts).
     const mtls = snapshot.mesh.meshMtls ? peerAuthenticationMode(snapshot, proxy, port) : 'DISABLE';
@@ -164,7 +166,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'INBOUND',
       filterChains: inboundChains(mtls, () =>
-        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization }),
+        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: inboundTracing }),
       ),
     });
   }
