@@ -34,6 +34,8 @@ export interface HcmOptions {
   forwardClientCert?: 'APPEND_FORWARD' | 'SANITIZE_SET';
   /** MeshConfig pathNormalization.normalization; every HTTP listener carries it (Istio). */
   pathNormalization: PathNormalizationType;
+  /** Istio's standard metrics (telemetry/stats-filter.ts), last before the router as in Istio. */
+  statsFilter?: HttpFilter;
   /** Distributed tracing (tracing.ts); absent: tracing off. */
   tracing?: HcmTracing;
 }
@@ -51,6 +53,7 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
       ...(o.securityFilters ?? []),
       { name: CORS_FILTER, typedConfig: { '@type': CORS_TYPE } },
       { name: FAULT_FILTER, typedConfig: { '@type': FAULT_TYPE } },
+      ...(o.statsFilter ? [o.statsFilter] : []),
       { name: ROUTER_FILTER_NAME, typedConfig: { '@type': ROUTER_TYPE } },
     ],
     useRemoteAddress: o.useRemoteAddress,

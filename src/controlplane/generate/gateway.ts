@@ -6,11 +6,12 @@
 
 import type { GatewayResource, GatewayServer, PathNormalizationType } from '../../config/types.js';
 import { selects } from '../../registry/registry.js';
-import type { FilterChain, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
+import type { Filter, FilterChain, HttpFilter, Listener, RouteConfiguration, Secret } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter, tlsTransportSocket } from './common.js';
 import { hcmTracing } from './tracing.js';
+import { outboundStatsFilter } from './telemetry/stats-filter.js';
 import type { HcmTracing } from '../../xds/resources.js';
 import { clientCa, planGatewayPorts } from './gateway-plan.js';
 import type { PortPlan, TlsChainPlan } from './gateway-plan.js';
@@ -38,7 +39,7 @@ function routeConfigName(p: PortPlan): string {
   return gatewayRouteName(p.port);
 }
 
-function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType, xffNumTrustedHops: number, tracing: HcmTracing | undefined): FilterChain {
+function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType, xffNumTrustedHops: number, tracing: HcmTracing | undefined, statsFilter: HttpFilter | undefined): FilterChain {
   const match = c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined;
   if (c.mode === 'PASSTHROUGH') {
     return {
@@ -48,25 +49,30 @@ function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: Secu
   }
   return {
     ...(match ? { filterChainMatch: match } : {}),
-    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, xffNumTrustedHops, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization, tracing }),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, xffNumTrustedHops, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization, tracing, statsFilter }),
     transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL' || c.mode === 'ISTIO_MUTUAL'),
   };
 }
 
 export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashPolicy?: RouteContext['hashPolicy']): Listener[] {
   // AuthorizationPolicy and RequestAuthentication filters, the same on every server port.
-  const security = securityFilters(snapshot, proxy);
+  // Istio's standard metrics, reporter source (gateways report as clients, as in Istio): last
+  // before the router on HTTP, after the security filters on TCP chains.
+  const stats = outboundStatsFilter(snapshot, proxy);
+  const statsFilter = stats as HttpFilter | undefined;
+  const authz = securityFilters(snapshot, proxy);
+  const security: SecurityFilters = stats ? { ...authz, tcp: [...authz.tcp, stats as Filter] } : authz;
   const tracing = hcmTracing(snapshot, proxy, 'gateway');
   return [...planGatewayPorts(snapshot, proxy, hashPolicy).values()]
     .sort((a, b) => a.port - b.port)
     .flatMap((p): Listener[] => {
       let filterChains: FilterChain[];
       if (p.kind === 'http') {
-        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, xffNumTrustedHops: snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing })];
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, xffNumTrustedHops: snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing, statsFilter })];
       } else if (p.kind === 'tcp') {
         filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
       } else {
-        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization, snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, tracing));
+        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization, snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, tracing, statsFilter));
       }
       if (filterChains.length === 0) return [];
       return [{ name: gatewayListenerName(p.port), address: socketAddress('0.0.0.0', p.port), trafficDirection: 'OUTBOUND', filterChains }];

@@ -8,7 +8,7 @@
 import type { VirtualServiceResource } from '../../config/types.js';
 import { isHttpProtocol, resolveTargetPort } from '../../registry/registry.js';
 import type { MeshService } from '../../registry/registry.js';
-import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
+import type { Filter, FilterChain, HttpFilter, Listener, Route, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter } from './common.js';
@@ -21,6 +21,7 @@ import { inboundClusterName, inboundListenerName, OUTBOUND_PORT, outboundCluster
 import { securityFilters } from './security/security-filters.js';
 import { inboundChains, peerAuthenticationMode } from './mesh-mtls.js';
 import { hcmTracing } from './tracing.js';
+import { inboundStatsFilter, outboundStatsFilter } from './telemetry/stats-filter.js';
 
 /** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
 export interface InboundPort {
@@ -52,7 +53,7 @@ export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): InboundP
  * behind HTTP_PROXY) is passed through untouched: to the ServiceEntry or Service for the SNI
  * and port, or, under ALLOW_ANY, to where the client asked (PassthroughCluster).
  */
-function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boolean): FilterChain[] {
+function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boolean, stats: readonly Filter[]): FilterChain[] {
   const chains: FilterChain[] = [];
   const services = byHostname(servicesForProxy(snapshot, proxy));
   const vsByHost = meshVirtualServiceByHost(snapshot, proxy);
@@ -74,11 +75,11 @@ function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boo
       chains.push({
         name: `outbound_tls_${sp.port}_${s.hostname}`,
         filterChainMatch: { transportProtocol: 'tls', destinationPort: sp.port, serverNames: [s.hostname] },
-        filters: [tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
+        filters: [...stats, tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
       });
     }
   }
-  if (allowAny) chains.push({ name: 'passthrough_tls', filterChainMatch: { transportProtocol: 'tls' }, filters: [tcpProxyFilter('PassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }])] });
+  if (allowAny) chains.push({ name: 'passthrough_tls', filterChainMatch: { transportProtocol: 'tls' }, filters: [...stats, tcpProxyFilter('PassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }])] });
   return chains;
 }
 
@@ -88,7 +89,7 @@ function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boo
  * and port choose the service; the first mesh VirtualService `tcp` rule for that port may split
  * connections by weight (VS-25), otherwise they go to the service's cluster.
  */
-function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: readonly MeshService[]): FilterChain[] {
+function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: readonly MeshService[], stats: readonly Filter[]): FilterChain[] {
   const vsByHost = meshVirtualServiceByHost(snapshot, proxy);
   const chains: FilterChain[] = [];
   for (const s of services) {
@@ -102,7 +103,7 @@ function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: rea
       chains.push({
         name: `outbound_tcp_${sp.port}_${s.hostname}`,
         filterChainMatch: { transportProtocol: 'raw_buffer', destinationPort: sp.port, serverNames: serviceNames(s, proxy.namespace) },
-        filters: [tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
+        filters: [...stats, tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
       });
     }
   }
@@ -111,6 +112,9 @@ function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: rea
 
 export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Listener[] {
   const allowAny = outboundTrafficMode(snapshot, proxy) === 'ALLOW_ANY';
+  // Istio's standard metrics: reporter source on the outbound listener (HTTP and TCP chains).
+  const outStats = outboundStatsFilter(snapshot, proxy);
+  const outTcpStats = outStats ? [outStats as Filter] : [];
   const listeners: Listener[] = [
     {
       name: VIRTUAL_OUTBOUND,
@@ -120,10 +124,10 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
         {
           name: 'virtualOutbound-http',
           filterChainMatch: { transportProtocol: 'raw_buffer' },
-          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: hcmTracing(snapshot, proxy, 'sidecar-outbound') }),
+          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: hcmTracing(snapshot, proxy, 'sidecar-outbound'), ...(outStats ? { statsFilter: outStats as HttpFilter } : {}) }),
         },
-        ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy))),
-        ...egressTlsChains(snapshot, proxy, allowAny),
+        ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy)), outTcpStats),
+        ...egressTlsChains(snapshot, proxy, allowAny, outTcpStats),
       ],
     },
   ];
@@ -133,12 +137,14 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
   for (const { port, service, tcp } of inboundPorts(snapshot, proxy)) {
     // PeerAuthentication decides whether the port takes mTLS, plaintext, or both (mesh-mtls.ts).
     const mtls = snapshot.mesh.meshMtls ? peerAuthenticationMode(snapshot, proxy, port) : 'DISABLE';
+    // Istio's standard metrics, reporter destination, with the port's Service.
+    const inStats = inboundStatsFilter(snapshot, proxy, service);
     if (tcp) {
       listeners.push({
         name: inboundListenerName(port),
         address: socketAddress('0.0.0.0', port),
         trafficDirection: 'INBOUND',
-        filterChains: inboundChains(mtls, () => ({ filters: [...security.tcp, tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] })),
+        filterChains: inboundChains(mtls, () => ({ filters: [...security.tcp, ...(inStats ? [inStats as Filter] : []), tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] })),
       });
       continue;
     }
@@ -166,7 +172,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'INBOUND',
       filterChains: inboundChains(mtls, () =>
-        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: inboundTracing }),
+        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: inboundTracing, ...(inStats ? { statsFilter: inStats as HttpFilter } : {}) }),
       ),
     });
   }
