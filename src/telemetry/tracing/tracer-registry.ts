@@ -77,6 +77,17 @@ export class TracerRegistry {
     return r;
   }
 
+  /** Spans held in memory across reporters: waiting, and in exports outstanding (bounded). */
+  backlog(): { queued: number; exporting: number } {
+    let queued = 0;
+    let exporting = 0;
+    for (const r of this.reporters.values()) {
+      queued += r.queued;
+      exporting += r.exporting;
+    }
+    return { queued, exporting };
+  }
+
   /** Sends everything queued and waits for it (tests; the admin endpoint could use it). */
   async flush(): Promise<void> {
     await Promise.all([...this.reporters.values()].map((r) => r.flush()));
