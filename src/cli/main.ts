@@ -92,6 +92,7 @@ program
   .option('--access-log <target>', 'stdout, a file path, or off', 'stdout')
   .option('--exit-on-stdin-close', 'exit when stdin closes (set by the local runner so proxies never outlive it)')
   .option('--ca-address <host:port>', 'mesh CA to get the workload certificate from (default: $CA_ADDR, else the ADS server); needs the pod\'s token in $STRAIT_CA_TOKEN')
+  .option('--merged-metrics-port <port>', 'serve the pod\'s merged metrics (proxy + the app named by $ISTIO_PROMETHEUS_ANNOTATIONS) at /stats/prometheus on the pod-local address (Istio: 15020)', (v) => Number(v))
   .action(async (opts) => {
     const { runProxy } = await import('./commands/proxy.js');
     process.exitCode = await runProxy(opts);

@@ -14,7 +14,8 @@ import { builtinImage } from './images.js';
 import { LogBuffer } from './log-buffer.js';
 import type { PodSpec } from './pod-plan.js';
 import { CA_TOKEN_ENV } from '../dataplane/identity/ca-client.js';
-import { ADMIN_PORT, proxyBootstrap } from './proxy-bootstrap.js';
+import { ADMIN_PORT, prometheusAnnotationsEnv, proxyBootstrap } from './proxy-bootstrap.js';
+import { MERGED_METRICS_PORT } from '../dataplane/admin/merged-metrics.js';
 import { straitCommand } from './self-command.js';
 import { SupervisedProcess } from './process-supervisor.js';
 
@@ -120,8 +121,8 @@ export class LocalPod {
         {
           name: `${spec.name}/${PROXY_CONTAINER}`,
           command: self.command,
-          args: [...self.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close'],
-          env: this.ctx.caToken === null ? baseEnv() : { ...baseEnv(), [CA_TOKEN_ENV]: this.ctx.caToken },
+          args: [...self.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close', '--merged-metrics-port', String(MERGED_METRICS_PORT)],
+          env: { ...baseEnv(), ...prometheusAnnotationsEnv(spec.annotations), ...(this.ctx.caToken === null ? {} : { [CA_TOKEN_ENV]: this.ctx.caToken }) },
           cwd: this.ctx.runDir,
         },
         this.events(PROXY_CONTAINER),

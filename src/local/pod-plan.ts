@@ -15,6 +15,8 @@ export interface PodSpec {
   readonly owner: string;
   readonly templateHash: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The pod template's annotations (prometheus.io/* name the app's metrics for the merged endpoint). */
+  readonly annotations: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
   /** The container that runs; undefined for the gateway (it is only a proxy). */
   readonly container?: Container;
@@ -56,6 +58,7 @@ export function planPods(store: ConfigStore): PodSpec[] {
         owner: `${d.metadata.namespace}/${d.metadata.name}`,
         templateHash: hash,
         labels: d.spec.template.metadata.labels,
+        annotations: d.spec.template.metadata.annotations,
         serviceAccount: d.spec.template.spec.serviceAccountName,
         container,
         manifestDir: path.dirname(d.source.file),
@@ -74,6 +77,7 @@ export function gatewayPod(): PodSpec {
     owner: '',
     templateHash: 'local',
     labels: DEFAULT_GATEWAY.labels,
+    annotations: {},
     serviceAccount: `${DEFAULT_GATEWAY.name}-service-account`,
     manifestDir: process.cwd(),
     sidecar: false,

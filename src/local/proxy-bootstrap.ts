@@ -10,6 +10,16 @@ import type { PodSpec } from './pod-plan.js';
 
 export const ADMIN_PORT = 15000;
 
+/**
+ * Istio's ISTIO_PROMETHEUS_ANNOTATIONS for the proxy: the pod's prometheus.io/scrape, port and
+ * path annotations, which tell the merged metrics endpoint (:15020) where the app's metrics are.
+ */
+export function prometheusAnnotationsEnv(annotations: Readonly<Record<string, string>>): Record<string, string> {
+  const port = annotations['prometheus.io/port'];
+  if (!port || annotations['prometheus.io/scrape'] === 'false') return {};
+  return { ISTIO_PROMETHEUS_ANNOTATIONS: JSON.stringify({ scrape: annotations['prometheus.io/scrape'] ?? 'true', port, path: annotations['prometheus.io/path'] ?? '/metrics' }) };
+}
+
 export function proxyBootstrap(pod: PodSpec, ip: string, adsServer: string, domainSuffix: string): Bootstrap {
   const type = pod.kind === 'gateway' ? 'router' : 'sidecar';
   return {

@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import { systemClock } from '../../common/clock.js';
 import { systemRandom } from '../../common/random.js';
 import { startAdminServer } from '../../dataplane/admin/admin-server.js';
+import { appScrapeFromEnv, startMergedMetricsServer } from '../../dataplane/admin/merged-metrics.js';
 import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-client.js';
 import type { IdentityAgent } from '../../dataplane/identity/identity-agent.js';
 import { startProxyIdentity } from '../../dataplane/identity/proxy-identity.js';
@@ -25,6 +26,8 @@ export interface ProxyCliOptions {
   accessLog: string;
   exitOnStdinClose?: boolean;
   caAddress?: string;
+  /** Istio's :15020 merged metrics endpoint (the local runner asks for it); absent: none. */
+  mergedMetricsPort?: number;
 }
 
 export async function runProxy(opts: ProxyCliOptions): Promise<number> {
@@ -61,12 +64,15 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
       await Promise.race([proxy.stop(), new Promise((r) => setTimeout(r, 3000).unref())]);
       admin?.close();
       admin?.closeAllConnections();
+      merged?.close();
+      merged?.closeAllConnections();
       stopped();
     })();
     return stopping;
   };
 
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  let merged: Awaited<ReturnType<typeof startMergedMetricsServer>> | undefined;
   let identity: IdentityAgent | undefined;
   const caAddress = opts.caAddress ?? process.env.CA_ADDR ?? bootstrap.dynamicResources?.adsServer;
   if (token && caAddress) {
@@ -81,6 +87,15 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
       admin = await startAdminServer(proxy, host, a.portValue ?? 0, () => void stop('quitquitquit'), { identity });
       const addr = admin.address();
       log(`admin http://${host}:${typeof addr === 'object' && addr ? addr.port : a.portValue}`);
+    }
+    if (opts.mergedMetricsPort !== undefined) {
+      // Not fatal: the proxy's own admin /stats/prometheus still serves its metrics.
+      const app = appScrapeFromEnv(process.env.ISTIO_PROMETHEUS_ANNOTATIONS);
+      merged = await startMergedMetricsServer({ proxyText: () => proxy.stats.prometheusText(), ready: () => proxy.ready() }, opts.localhostAddress, opts.mergedMetricsPort, app).catch((e: Error) => {
+        log(`merged metrics endpoint not started: ${e.message}`);
+        return undefined;
+      });
+      if (merged) log(`merged metrics http://${opts.localhostAddress}:${opts.mergedMetricsPort}/stats/prometheus${app ? ` (with the application's :${app.port}${app.path})` : ''}`);
     }
     await proxy.start();
   } catch (e) {
