@@ -1,5 +1,7 @@
 // The HTTP API of a running `strait up` (127.0.0.1 only, default port 15014): what `strait
-// status` and (later) the dashboard read, and what `strait apply` / `strait delete` write.
+// status` and the dashboard read, and what `strait apply` / `strait delete` write. The dashboard
+// (its page at / and /dashboard, /api/graph, /api/services, /api/config, /api/tap and the proxy
+// admin relay /api/proxy/<page>?pod=) is served by src/dashboard/dashboard.ts.
 // GET /api/status, GET /api/logs?pod=&container=&tail=, GET /api/diagnostics,
 // POST /api/apply and /api/delete with {"file", "text"}; GET /api/ca, POST /api/ca/rotate-root
 // and /api/ca/retire-roots (`strait ca`).
@@ -10,6 +12,9 @@ import type { IngressState, LocalRunner } from './runner.js';
 import { PROXY_CONTAINER } from './local-pod.js';
 import type { SupervisedProcess } from './process-supervisor.js';
 import type { IssuedSummary } from '../controlplane/control-plane.js';
+import { systemClock } from '../common/clock.js';
+import { Dashboard } from '../dashboard/dashboard.js';
+import { localMeshView } from '../dashboard/mesh-view.js';
 
 export interface ContainerStatus {
   name: string;
@@ -171,10 +176,12 @@ function proc(name: string, sp: SupervisedProcess, ready: boolean): ContainerSta
   return { name, pid: sp.pid ?? null, running: sp.running, ready, restarts: sp.restarts, lastExit: sp.lastExit };
 }
 
-export async function startApiServer(runner: LocalRunner, port: number): Promise<{ server: http.Server; url: string }> {
+export async function startApiServer(runner: LocalRunner, port: number): Promise<{ server: http.Server; url: string; dashboardUrl: string }> {
   let url = '';
+  const dashboard = new Dashboard(localMeshView(runner), systemClock);
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://api');
+    if (dashboard.handle(req, res, u)) return;
     const json = (status: number, v: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(v, null, 2) + '\n');
@@ -222,7 +229,7 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
         return;
       }
       default:
-        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics', '/api/ca', 'POST /api/apply', 'POST /api/delete', 'POST /api/ca/rotate-root', 'POST /api/ca/retire-roots'] });
+        return json(404, { error: `unknown path ${u.pathname}`, paths: ['/api/status', '/api/logs?pod=&container=&tail=', '/api/diagnostics', '/api/ca', 'POST /api/apply', 'POST /api/delete', 'POST /api/ca/rotate-root', 'POST /api/ca/retire-roots', '/dashboard', '/api/graph', '/api/services', '/api/config', '/api/tap?pod=', '/api/proxy/<page>?pod='] });
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -230,5 +237,7 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
     server.listen(port, '127.0.0.1', () => resolve());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { server, url };
+  dashboard.start();
+  server.once('close', () => void dashboard.stop());
+  return { server, url, dashboardUrl: `${url}/dashboard` };
 }
