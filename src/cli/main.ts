@@ -83,6 +83,68 @@ for (const mode of ['apply', 'delete'] as const) {
     });
 }
 
+// Observability of a running mesh: proxy-config, proxy-status, dashboard, tap.
+program
+  .command('proxy-config')
+  .alias('pc')
+  .description("Show one proxy's listeners, routes, clusters, endpoints or secrets, like istioctl proxy-config.")
+  .argument('<type>', 'listeners, routes, clusters, endpoints, secrets or all')
+  .argument('<pod>', 'pod name, unique prefix, deploy/NAME or <pod>.<namespace>')
+  .option('-o, --output <format>', 'table, json or yaml', 'table')
+  .option('-n, --namespace <ns>', 'only look for the pod in this namespace')
+  .option('--port <port>', 'listeners, clusters, endpoints: only this port')
+  .option('--address <ip>', 'listeners, endpoints: only this address')
+  .option('--fqdn <host>', 'clusters: only this service')
+  .option('--subset <name>', 'clusters: only this subset')
+  .option('--direction <dir>', 'clusters: inbound or outbound')
+  .option('--name <name>', 'routes: only this route configuration')
+  .option('--cluster <name>', 'endpoints: only this cluster')
+  .option('--status <status>', 'endpoints: HEALTHY or UNHEALTHY')
+  .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+  .action(async (type: string, pod: string, opts) => {
+    const { runProxyConfig } = await import('./commands/proxy-config.js');
+    process.exitCode = await runProxyConfig(type, pod, opts);
+  });
+
+program
+  .command('proxy-status')
+  .alias('ps')
+  .description("Each proxy's config versus the control plane's, per xDS type (SYNCED, STALE, NOT SENT, NACK), like istioctl proxy-status; with POD, the versions of each type.")
+  .argument('[pod]', 'one pod: the control plane\'s and the proxy\'s versions side by side')
+  .option('-o, --output <format>', 'table or json', 'table')
+  .option('-n, --namespace <ns>', 'only pods in this namespace')
+  .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+  .action(async (pod: string | undefined, opts) => {
+    const { runProxyStatus } = await import('./commands/proxy-config.js');
+    process.exitCode = await runProxyStatus(pod, opts);
+  });
+
+program
+  .command('dashboard')
+  .description('Print (and, on a desktop, open) the URL of the dashboard: service graph, golden metrics, config, live tap.')
+  .option('--no-open', 'only print the URL')
+  .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+  .action(async (opts) => {
+    const { runDashboard } = await import('./commands/dashboard.js');
+    process.exitCode = await runDashboard(opts);
+  });
+
+program
+  .command('tap')
+  .description("Stream the requests one pod's proxy completes, live (Linkerd's tap): method, path, status, latency, flags, identities.")
+  .argument('<pod>', 'pod name, unique prefix, deploy/NAME or <pod>.<namespace>')
+  .option('-n, --namespace <ns>', 'only look for the pod in this namespace')
+  .option('--method <method>', 'only requests with this method')
+  .option('--path <prefix>', 'only requests whose path starts with this')
+  .option('--authority <host>', 'only requests to this :authority')
+  .option('--max <n>', 'stop after n requests')
+  .option('-o, --output <format>', 'text or json', 'text')
+  .option('--server <url>', 'control plane API of the running mesh', 'http://127.0.0.1:15014')
+  .action(async (pod: string, opts) => {
+    const { runTap } = await import('./commands/dashboard.js');
+    process.exitCode = await runTap(pod, opts);
+  });
+
 program
   .command('proxy')
   .description('Run one data plane proxy (normally started by `strait up`).')

@@ -101,6 +101,7 @@ export async function runUp(paths: string[], opts: UpOptions): Promise<number> {
   } else if (runner.ingresses().length === 0) {
     say('no Gateway or Ingress is served by the ingress gateway; add one to reach workloads from outside');
   }
+  say(`dashboard: ${api.dashboardUrl}   (service graph, golden metrics, config, live tap)`);
   say(`status: strait status --server ${api.url}   (Ctrl-C stops everything)`);
   await new Promise<void>(() => undefined);
   return 0;
