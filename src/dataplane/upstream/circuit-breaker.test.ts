@@ -77,3 +77,18 @@ test('connection and pending gauges follow the counts', () => {
   b.connectionClosed();
   assert.deepEqual([stat('circuit_breakers_default_cx_open'), stat('circuit_breakers_default_rq_pending_open'), stat('upstream_rq_pending_active')], [0, 0, 0]);
 });
+
+test('remaining_* gauges (track_remaining, as Istio configures it) follow every count to its limit', () => {
+  const { b, stat } = breaker([{ maxConnections: 3, maxPendingRequests: 2, maxRequests: 5, maxRetries: 1 }]);
+  assert.deepEqual(['cx', 'pending', 'rq', 'retries'].map((k) => stat(`circuit_breakers_default_remaining_${k}`)), [3, 2, 5, 1]);
+  const rq = granted(b.tryStartRequest());
+  const retry = granted(b.tryStartRetry());
+  b.connectionOpened();
+  b.pendingAdded();
+  assert.deepEqual(['cx', 'pending', 'rq', 'retries'].map((k) => stat(`circuit_breakers_default_remaining_${k}`)), [2, 1, 4, 0]);
+  rq.release();
+  retry.release();
+  b.connectionClosed();
+  b.pendingRemoved();
+  assert.deepEqual(['cx', 'pending', 'rq', 'retries'].map((k) => stat(`circuit_breakers_default_remaining_${k}`)), [3, 2, 5, 1]);
+});

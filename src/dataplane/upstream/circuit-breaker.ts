@@ -1,7 +1,8 @@
 // Envoy's circuit breakers for one cluster (the DEFAULT priority thresholds): counts of open
 // connections, requests waiting for a connection, outstanding requests and outstanding retries,
 // each against its limit, with the `circuit_breakers.default.*_open` gauges set while a limit is
-// reached. The router admits requests and retries here; the pools count connections and pending
+// reached and the `remaining_*` gauges (Envoy's track_remaining, which Istio sets) kept beside
+// them. The router admits requests and retries here; the pools count connections and pending
 // requests here, so one breaker governs the whole cluster across hosts and protocols.
 
 import type { CircuitBreakerThresholds } from '../../xds/resources.js';
@@ -70,7 +71,12 @@ export class CircuitBreaker {
   requests = 0;
   retries = 0;
 
-  constructor(readonly limits: Thresholds, private readonly stats: ClusterStats) {}
+  constructor(readonly limits: Thresholds, private readonly stats: ClusterStats) {
+    stats.cbRemainingCx.value = limits.maxConnections;
+    stats.cbRemainingPending.value = limits.maxPendingRequests;
+    stats.cbRemainingRq.value = limits.maxRequests;
+    stats.cbRemainingRetries.value = this.maxRetries();
+  }
 
   tryStartRequest(): Admission {
     if (this.requests >= this.limits.maxRequests) {
@@ -80,6 +86,7 @@ export class CircuitBreaker {
     }
     this.requests++;
     this.stats.cbRqOpen.value = this.requests >= this.limits.maxRequests ? 1 : 0;
+    this.stats.cbRemainingRq.value = this.limits.maxRequests - this.requests;
     return new Granted(this, false);
   }
 
@@ -91,6 +98,7 @@ export class CircuitBreaker {
     }
     this.retries++;
     this.stats.cbRqRetryOpen.value = this.retries >= this.maxRetries() ? 1 : 0;
+    this.stats.cbRemainingRetries.value = Math.max(0, this.maxRetries() - this.retries);
     return new Granted(this, true);
   }
 
@@ -104,12 +112,14 @@ export class CircuitBreaker {
   requestEnded(): void {
     this.requests--;
     this.stats.cbRqOpen.value = this.requests >= this.limits.maxRequests ? 1 : 0;
+    this.stats.cbRemainingRq.value = this.limits.maxRequests - this.requests;
   }
 
   /** @internal Granted.release */
   retryEnded(): void {
     this.retries--;
     this.stats.cbRqRetryOpen.value = this.retries >= this.maxRetries() ? 1 : 0;
+    this.stats.cbRemainingRetries.value = Math.max(0, this.maxRetries() - this.retries);
   }
 
   canOpenConnection(): boolean {
@@ -119,11 +129,13 @@ export class CircuitBreaker {
   connectionOpened(): void {
     this.connections++;
     this.stats.cbCxOpen.value = this.connections >= this.limits.maxConnections ? 1 : 0;
+    this.stats.cbRemainingCx.value = Math.max(0, this.limits.maxConnections - this.connections);
   }
 
   connectionClosed(): void {
     this.connections--;
     this.stats.cbCxOpen.value = this.connections >= this.limits.maxConnections ? 1 : 0;
+    this.stats.cbRemainingCx.value = Math.max(0, this.limits.maxConnections - this.connections);
   }
 
   canQueue(): boolean {
@@ -135,11 +147,13 @@ export class CircuitBreaker {
     this.stats.rqPendingTotal.value++;
     this.stats.rqPendingActive.value++;
     this.stats.cbRqPendingOpen.value = this.pending >= this.limits.maxPendingRequests ? 1 : 0;
+    this.stats.cbRemainingPending.value = Math.max(0, this.limits.maxPendingRequests - this.pending);
   }
 
   pendingRemoved(): void {
     this.pending--;
     this.stats.rqPendingActive.value--;
     this.stats.cbRqPendingOpen.value = this.pending >= this.limits.maxPendingRequests ? 1 : 0;
+    this.stats.cbRemainingPending.value = Math.max(0, this.limits.maxPendingRequests - this.pending);
   }
 }

@@ -41,6 +41,11 @@ export interface ClusterStats {
   cbRqPendingOpen: Gauge;
   cbRqOpen: Gauge;
   cbRqRetryOpen: Gauge;
+  /** Envoy's track_remaining gauges (Istio turns them on): how far each count is from its limit. */
+  cbRemainingCx: Gauge;
+  cbRemainingPending: Gauge;
+  cbRemainingRq: Gauge;
+  cbRemainingRetries: Gauge;
 }
 
 export function clusterStats(scope: StatsScope): ClusterStats {
@@ -79,5 +84,9 @@ export function clusterStats(scope: StatsScope): ClusterStats {
     cbRqPendingOpen: breaker('rq_pending_open'),
     cbRqOpen: breaker('rq_open'),
     cbRqRetryOpen: breaker('rq_retry_open'),
+    cbRemainingCx: breaker('remaining_cx'),
+    cbRemainingPending: breaker('remaining_pending'),
+    cbRemainingRq: breaker('remaining_rq'),
+    cbRemainingRetries: breaker('remaining_retries'),
   };
 }
