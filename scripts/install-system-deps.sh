@@ -2,10 +2,11 @@
 # Installs the Debian packages that Strait's tests and benchmarks talk to as real peers:
 # curl and openssl (clients), nginx and haproxy (benchmark peers), wrk and h2load (load),
 # sslscan (TLS posture of the proxies: versions and ciphers offered), prometheus (scrapes the
-# proxies in the metrics e2e test; brings promtool).
+# proxies in the metrics e2e test; brings promtool), chromium (the dashboard's browser test
+# drives Debian's headless Chromium through playwright-core; no browser is downloaded).
 # Safe to run twice; needs root (or sudo) and Debian's package index.
 set -euo pipefail
-pkgs=(curl openssl nginx-light haproxy wrk nghttp2-client sslscan prometheus)
+pkgs=(curl openssl nginx-light haproxy wrk nghttp2-client sslscan prometheus chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
