@@ -45,7 +45,13 @@ export function enrich(e: TapEvent, tapped: DashboardPod, pods: readonly Dashboa
   const peer = (p: DashboardPod | undefined, cert: string): Peer => (cert ? { pod: p ? `${p.namespace}/${p.name}` : '', identity: cert, verified: true } : { pod: p ? `${p.namespace}/${p.name}` : '', identity: identity(p), verified: false });
   const self = tapped;
   if (e.direction === 'inbound') {
-    const from = byAddress.get(hostOf(e.downstreamRemote));
+    // The downstream address may be a client's behind a trusted gateway (X-Forwarded-For), so a
+    // verified identity wins: the one pod holding it, when only one does.
+    let from = byAddress.get(hostOf(e.downstreamRemote));
+    if (e.sourcePrincipal && identity(from) !== e.sourcePrincipal) {
+      const holders = pods.filter((p) => identity(p) === e.sourcePrincipal);
+      from = holders.length === 1 ? holders[0] : undefined;
+    }
     return { ...e, source: peer(from, e.sourcePrincipal), destination: peer(self, e.destinationPrincipal) };
   }
   // Outbound: the tapped pod sends; the upstream host names the receiver (the gateway's own
