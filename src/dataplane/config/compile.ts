@@ -200,7 +200,7 @@ function compileNetworkFilters(at: string, filters: readonly Filter[], stats: St
     const t = f.typedConfig?.['@type'] ?? '';
     const factory = networkFilterByTypeUrl(t);
     if (!factory) throw new ConfigError(`${at}: network filter ${f.name} (${t}) is not supported`);
-    return factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, stats });
+    return factory.create(f.typedConfig as Readonly<Record<string, unknown>>, { clock: deps.clock, stats, ...(deps.httpClient ? { httpClient: deps.httpClient } : {}) });
   });
 }
 

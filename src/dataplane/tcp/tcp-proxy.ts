@@ -3,7 +3,8 @@
 // traffic shifting expects). Serves VirtualService `tcp` routes, Gateway TCP servers, TLS
 // passthrough by SNI, and HTTPS egress through a sidecar. One access-log line per connection
 // (`"- - -"` in Istio's format), written when it closes. The chain's network filters before it
-// (network RBAC) decide first; a connection one of them closes never reaches an upstream.
+// (network RBAC, ext_authz) decide first, ext_authz after asking its service while the connection
+// waits unread; a connection one of them closes never reaches an upstream.
 
 import type net from 'node:net';
 import type { Clock } from '../../common/clock.js';
@@ -14,9 +15,10 @@ import { ConfigError, optionalDurationMs } from '../config/durations.js';
 import { compileAccessLogs } from '../http/hcm-config.js';
 import type { CompiledAccessLog } from '../http/hcm-config.js';
 import { newStreamInfo } from '../http/stream-info.js';
-import { peerCertificateOf } from '../tls/peer-certificate.js';
+import { localPrincipalOf, peerCertificateOf } from '../tls/peer-certificate.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CloseConnection, NetworkFilter } from '../../filters/network/api.js';
+import { runNetworkFilters } from './network-filters.js';
 import type { IstioMetrics, TcpConnectionStats } from '../../telemetry/metrics/istio-metrics.js';
 
 export interface TcpProxyConfig {
@@ -77,6 +79,7 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
   info.requestedServerName = sni;
   // A TLS-terminating chain hands over the decrypted socket: its peer is the source identity.
   info.peerCertificate = peerCertificateOf(socket);
+  info.localPrincipal = localPrincipalOf(socket);
   info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
   info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
   cfg.stats.cxTotal.value++;
@@ -113,77 +116,89 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
   };
   socket.on('error', () => socket.destroy());
   if (cfg.filters) {
-    for (const f of cfg.filters) {
-      const close = f.onNewConnection(info);
-      if (close) {
-        closeByFilter(ctx, socket, close, info, finish);
-        return;
-      }
+    const verdict = runNetworkFilters(cfg.filters, info, socket);
+    if (verdict instanceof Promise) {
+      // An external check (ext_authz): the connection waits, its bytes unread, for the answer.
+      void verdict.then((close) => {
+        if (socket.destroyed) finish('DC', 'downstream_remote_disconnect');
+        else if (close) closeByFilter(ctx, socket, close, info, finish);
+        else connect();
+      });
+      return;
+    }
+    if (verdict) {
+      closeByFilter(ctx, socket, verdict, info, finish);
+      return;
     }
   }
-  const cluster = ctx.clusters.get(clusterName);
-  const host = cluster?.chooseHost(destination);
-  if (!cluster || !host) {
-    cfg.stats.cxNoRoute.value++;
-    socket.destroy();
-    finish(cluster ? 'UH' : 'NC', cluster ? 'no_healthy_upstream' : 'cluster_not_found');
-    return;
-  }
-  info.upstreamHost = host.key;
-  info.upstreamMetadata = host.metadata ?? null;
-  if (cfg.istioStats) istio = cfg.istioStats.openTcp(info, socket.remoteAddress, ctx.clusters, info.upstreamMetadata);
-  let connected = false;
-  const up = cluster.connectTcp(host, {
-    onReady: () => {
-      connected = true;
-      info.upstreamLocalAddress = `${up!.localAddress}:${up!.localPort}`;
-      // Byte counters join only now: a 'data' listener added earlier would start the flow
-      // (Node resumes a stream with 'data' listeners once its 'readable' listener is gone)
-      // and bytes would be read before the upstream could take them.
-      const received = istio?.series.received ?? null;
-      const sent = istio?.series.sent ?? null;
-      socket.on('data', (c: Buffer) => {
-        info.bytesReceived += c.length;
-        cfg.stats.bytesRx.value += c.length;
-        if (received) received.value += c.length;
-      });
-      up!.on('data', (c: Buffer) => {
-        info.bytesSent += c.length;
-        cfg.stats.bytesTx.value += c.length;
-        if (sent) sent.value += c.length;
-      });
-      socket.pipe(up!);
-      up!.pipe(socket);
-    },
-    onClose: () => undefined,
-  });
-  if (!up) {
-    socket.destroy();
-    finish('UO', 'upstream_cx_overflow');
-    return;
-  }
-  upstream = up;
-  if (cfg.idleTimeoutMs > 0) {
-    socket.setTimeout(cfg.idleTimeoutMs, () => {
+  connect();
+
+  /** Picks the upstream host and pipes the connection to it (once the filters let it go on). */
+  function connect(): void {
+    const cluster = ctx.clusters.get(clusterName);
+    const host = cluster?.chooseHost(destination);
+    if (!cluster || !host) {
+      cfg.stats.cxNoRoute.value++;
       socket.destroy();
-      upstream?.destroy();
-      finish('', 'idle_timeout');
+      finish(cluster ? 'UH' : 'NC', cluster ? 'no_healthy_upstream' : 'cluster_not_found');
+      return;
+    }
+    info.upstreamHost = host.key;
+    info.upstreamMetadata = host.metadata ?? null;
+    if (cfg.istioStats) istio = cfg.istioStats.openTcp(info, socket.remoteAddress, ctx.clusters, info.upstreamMetadata);
+    let connected = false;
+    const up = cluster.connectTcp(host, {
+      onReady: () => {
+        connected = true;
+        info.upstreamLocalAddress = `${up!.localAddress}:${up!.localPort}`;
+        // Byte counters join only now: a 'data' listener added earlier would start the flow
+        // (Node resumes a stream with 'data' listeners once its 'readable' listener is gone)
+        // and bytes would be read before the upstream could take them.
+        const received = istio?.series.received ?? null;
+        const sent = istio?.series.sent ?? null;
+        socket.on('data', (c: Buffer) => {
+          info.bytesReceived += c.length;
+          cfg.stats.bytesRx.value += c.length;
+          if (received) received.value += c.length;
+        });
+        up!.on('data', (c: Buffer) => {
+          info.bytesSent += c.length;
+          cfg.stats.bytesTx.value += c.length;
+          if (sent) sent.value += c.length;
+        });
+        socket.pipe(up!);
+        up!.pipe(socket);
+      },
+      onClose: () => undefined,
+    });
+    if (!up) {
+      socket.destroy();
+      finish('UO', 'upstream_cx_overflow');
+      return;
+    }
+    upstream = up;
+    if (cfg.idleTimeoutMs > 0) {
+      socket.setTimeout(cfg.idleTimeoutMs, () => {
+        socket.destroy();
+        upstream?.destroy();
+        finish('', 'idle_timeout');
+      });
+    }
+    up.on('error', () => {
+      if (!connected) cluster.outlier.report(host, { localOrigin: 'connect_failed' });
+      socket.destroy();
+      finish(connected ? 'UR' : 'UF', connected ? 'upstream_reset' : 'upstream_connection_failure');
+    });
+    up.on('close', () => {
+      socket.end();
+      finish();
+    });
+    socket.on('close', () => {
+      up.end();
+      if (!connected) up.destroy();
+      finish(connected ? '' : 'DC', connected ? '' : 'downstream_remote_disconnect');
     });
   }
-  up.on('error', () => {
-    if (!connected) cluster.outlier.report(host, { localOrigin: 'connect_failed' });
-    socket.destroy();
-    finish(connected ? 'UR' : 'UF', connected ? 'upstream_reset' : 'upstream_connection_failure');
-  });
-  up.on('close', () => {
-    socket.end();
-    finish();
-  });
-  socket.on('close', () => {
-    up.end();
-    if (!connected) up.destroy();
-    finish(connected ? '' : 'DC', connected ? '' : 'downstream_remote_disconnect');
-  });
 }
 
 /** A network filter refused the connection: close it without flushing (after its delay, reads paused). */

@@ -4,9 +4,11 @@
 // filter chain. Network filters run, in order, when a connection is handed to a TCP chain, before
 // tcp_proxy picks an upstream; each lets the connection go on or closes it. Strait's network
 // filters decide from what is known when the connection arrives (addresses, SNI, the peer
-// certificate, dynamic metadata), so they need no data phase.
+// certificate, dynamic metadata), so they need no data phase. A filter that asks a service
+// (ext_authz) returns a promise: the connection waits, its bytes unread, until it settles.
 
 import type { Clock } from '../../common/clock.js';
+import type { AsyncHttpClient } from '../http/api.js';
 import type { StreamInfo } from '../../dataplane/http/stream-info.js';
 import type { StatsRegistry } from '../../telemetry/stats/stats.js';
 
@@ -19,14 +21,22 @@ export interface CloseConnection {
   readonly delayMs?: number;
 }
 
+/** The connection a filter decides on, beyond its StreamInfo. */
+export interface NetworkFilterConnection {
+  /** Aborted when the connection goes away before the filters have decided; cancel outbound calls on it. */
+  readonly signal: AbortSignal;
+}
+
 export interface NetworkFilter {
   /** `info` describes the connection (no HTTP fields); undefined lets it go on. */
-  onNewConnection(info: StreamInfo): CloseConnection | undefined;
+  onNewConnection(info: StreamInfo, conn: NetworkFilterConnection): CloseConnection | undefined | Promise<CloseConnection | undefined>;
 }
 
 export interface NetworkFilterFactoryContext {
   readonly clock: Clock;
   readonly stats: StatsRegistry;
+  /** Calls to the proxy's clusters (ext_authz's gRPC service); absent outside a proxy. */
+  readonly httpClient?: AsyncHttpClient;
 }
 
 export interface NetworkFilterFactory {

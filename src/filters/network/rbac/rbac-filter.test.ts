@@ -12,8 +12,8 @@ import { newStreamInfo } from '../../../dataplane/http/stream-info.js';
 import type { StreamInfo } from '../../../dataplane/http/stream-info.js';
 import { StatsRegistry } from '../../../telemetry/stats/stats.js';
 import { ConfigError } from '../api.js';
-import type { NetworkFilter } from '../api.js';
 import { compileNetworkRbacConfig, NETWORK_RBAC_TYPE_URL, networkRbacFilterFactory } from './config.js';
+import type { NetworkRbacFilter } from './rbac-filter.js';
 import { systemClock } from '../../../common/clock.js';
 
 function connection(o: { from?: string; to?: string; uri?: string; sni?: string } = {}): StreamInfo {
@@ -25,8 +25,9 @@ function connection(o: { from?: string; to?: string; uri?: string; sni?: string 
   return info;
 }
 
-function filter(config: Record<string, unknown>, stats = new StatsRegistry()): NetworkFilter {
-  return networkRbacFilterFactory.create({ '@type': NETWORK_RBAC_TYPE_URL, statPrefix: 'tcp.', ...config }, { clock: systemClock, stats });
+/** The RBAC filter decides synchronously, so its tests read the verdict directly. */
+function filter(config: Record<string, unknown>, stats = new StatsRegistry()): NetworkRbacFilter {
+  return networkRbacFilterFactory.create({ '@type': NETWORK_RBAC_TYPE_URL, statPrefix: 'tcp.', ...config }, { clock: systemClock, stats }) as NetworkRbacFilter;
 }
 
 const fromIp = (prefix: string) => ({ directRemoteIp: { addressPrefix: prefix, prefixLen: 32 } });
@@ -92,7 +93,7 @@ const policy = (action: 'ALLOW' | 'DENY', rules: AuthzRule[]): AuthzPolicy => ({
 function decide(policies: Partial<AuthzPolicies>, info: StreamInfo): string {
   const all: AuthzPolicies = { custom: [], deny: [], allow: [], audit: [], ...policies };
   for (const f of authzTcpFilters(all, ['cluster.local'])) {
-    const close = networkRbacFilterFactory.create(f.typedConfig as unknown as Record<string, unknown>, { clock: systemClock, stats: new StatsRegistry() }).onNewConnection(info);
+    const close = (networkRbacFilterFactory.create(f.typedConfig as unknown as Record<string, unknown>, { clock: systemClock, stats: new StatsRegistry() }) as NetworkRbacFilter).onNewConnection(info);
     if (close) return `closed ${close.details}`;
   }
   return 'open';
