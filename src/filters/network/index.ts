@@ -3,5 +3,7 @@
 
 import { registerNetworkFilter } from './registry.js';
 import { networkRbacFilterFactory } from './rbac/config.js';
+import { networkExtAuthzFilterFactory } from './ext_authz/config.js';
 
 registerNetworkFilter(networkRbacFilterFactory);
+registerNetworkFilter(networkExtAuthzFilterFactory);

@@ -239,3 +239,13 @@ export function parseCheckResponse(bytes: Uint8Array): CheckVerdict {
   // Unset is 403 (Envoy's default); a code no HTTP response can carry is treated the same.
   return { kind: 'denied', status: code >= 200 && code <= 599 ? code : 403, headers, body: d?.body ?? '' };
 }
+
+/**
+ * Whether a CheckResponse allows (status OK), for the network filter: a connection has no headers
+ * to change, so only the status counts (Envoy's network filter reads no more). Throws when the
+ * bytes are not a CheckResponse.
+ */
+export function checkResponseAllows(bytes: Uint8Array): boolean {
+  const m = checkTypes().response.decode(bytes) as unknown as DecodedResponse;
+  return (m.status?.code ?? 0) === 0;
+}
