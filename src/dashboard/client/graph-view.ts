@@ -34,7 +34,7 @@ export function renderGraph(root: HTMLElement, g: ServiceGraph, selected: string
   const layout = layoutGraph(
     g.nodes.map((n) => ({ id: n.id, rank: rankOf(n) })),
     g.edges,
-    260,
+    300,
     120,
     120,
   );
