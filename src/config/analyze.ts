@@ -2,7 +2,8 @@
 // that point at nothing (namespaces, Services or ServiceEntries, ports, Gateways, Secrets,
 // IngressClasses) and selectors that select nothing; the Istio traffic-management analyzers
 // (subsets, delegation, competing VirtualServices and DestinationRules) are in analyze-istio.ts,
-// the security ones (mTLS conflicts, ext-authz providers, policy scopes) in analyze-security.ts.
+// the security ones (mTLS conflicts, ext-authz providers, policy scopes) in analyze-security.ts,
+// the Telemetry ones (providers, tag expressions, scopes) in analyze-telemetry.ts.
 // Each resource is valid on its own by now; these are the mistakes
 // only visible together. A broken reference that makes traffic fail outright is an error, one
 // that may be intended (a Service for pods that come later) is a warning. Every diagnostic points
@@ -10,6 +11,7 @@
 
 import { analyzeIstio, destinationsOf, serviceEntriesFor } from './analyze-istio.js';
 import { analyzeSecurity } from './analyze-security.js';
+import { analyzeTelemetry } from './analyze-telemetry.js';
 import type { ConfigStore } from './config-store.js';
 import { displayPath } from './format.js';
 import {
@@ -478,6 +480,7 @@ export function analyze(store: ConfigStore): Diagnostic[] {
     ...checkVirtualServices(store),
     ...analyzeIstio(store),
     ...analyzeSecurity(store),
+    ...analyzeTelemetry(store),
     ...checkGatewaySelectors(store),
     ...checkIngressClasses(store),
     ...checkIngresses(store),
