@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnvoyExtAuthzGrpcProvider, EnvoyExtAuthzHttpProvider, ExtensionProvider } from '../../../config/types.js';
 import { customHttpFilters } from '../../../controlplane/generate/security/ext-authz.js';
+import { normalizeResource } from '../../../xds/codec.js';
+import type { TypeUrl } from '../../../xds/resources.js';
 import { ConfigError } from '../api.js';
 import { compileExtAuthzConfig, compileExtAuthzPerRoute, EXT_AUTHZ_PER_ROUTE_TYPE_URL, EXT_AUTHZ_TYPE_URL } from './config.js';
 import type { CompiledExtAuthz, CompiledGrpcExtAuthz, CompiledHttpExtAuthz } from './config.js';
@@ -151,4 +153,13 @@ test('status_on_error as an enum name (proto3 JSON, how it arrives through the x
   assert.equal(compileExtAuthzConfig({ ...svc, statusOnError: { code: 'ServiceUnavailable' } }).statusOnError, 503);
   assert.equal(compileExtAuthzConfig({ ...svc, statusOnError: { code: 503 } }).statusOnError, 503);
   assert.throws(() => compileExtAuthzConfig({ ...svc, statusOnError: { code: 'Teapot' } }), /statusOnError.code/);
+});
+
+test('a gRPC provider config survives the xDS wire (protobuf round trip, enums by name) and compiles to the same settings', () => {
+  const { '@type': type, ...typed } = generated({ name: 'p', type: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: GRPC_PROVIDER, path: [] });
+  const wire = normalizeResource(type as TypeUrl, typed as never) as unknown as Record<string, unknown>;
+  const c = grpc(compileExtAuthzConfig(wire));
+  assert.equal(c.statusOnError, 503);
+  assert.equal(c.service.timeoutMs, 250);
+  assert.equal(c.failureModeAllow, true);
 });

@@ -12,6 +12,8 @@ import type { StreamInfo } from '../../../dataplane/http/stream-info.js';
 import { StatsRegistry } from '../../../telemetry/stats/stats.js';
 import { systemClock } from '../../../common/clock.js';
 import { CHECK_PATH, checkTypes } from '../../http/ext_authz/grpc-check.js';
+import { normalizeResource } from '../../../xds/codec.js';
+import type { TypeUrl } from '../../../xds/resources.js';
 import { ConfigError } from '../api.js';
 import { compileNetworkExtAuthzConfig, NETWORK_EXT_AUTHZ_TYPE_URL, networkExtAuthzFilterFactory } from './config.js';
 import type { NetworkExtAuthzFilter } from './ext-authz-filter.js';
@@ -146,4 +148,13 @@ test('Envoy stat names: ext_authz.<stat_prefix>.<stat>', async () => {
   await filter.onNewConnection(connection(), conn());
   assert.match(stats.envoyText(), /^ext_authz\.tcp\.ok: 1$/m);
   assert.match(stats.envoyText(), /^ext_authz\.tcp\.active: 0$/m);
+});
+
+test('the TCP config survives the xDS wire (protobuf round trip) and compiles to the same settings', () => {
+  const { '@type': type, ...typed } = generated(true)[1]!;
+  const c = compileNetworkExtAuthzConfig(normalizeResource(type as TypeUrl, typed as never) as unknown as Record<string, unknown>);
+  assert.equal(c.statPrefix, 'tcp.');
+  assert.equal(c.service.cluster, 'outbound|9000||ext-authz.foo.svc.cluster.local');
+  assert.equal(c.failureModeAllow, true);
+  assert.ok(c.enabled !== null);
 });
