@@ -159,8 +159,16 @@ export function httpCheckRequest(settings: CheckSettings, s: FilterStream, conte
   };
   if (contextExtensions) attrs.contextExtensions = contextExtensions;
   common(attrs, info, settings);
-  const t = checkTypes().request;
-  return t.encode(t.fromObject({ attributes: attrs })).finish();
+  return encodeCheck(attrs);
+}
+
+/**
+ * Encodes attributes built above. The objects already have protobufjs's field shapes (numbers for
+ * int64 and enums, plain objects for maps and Struct fields), so encode takes them as they are:
+ * no fromObject copy per check (half the cost; the unit tests decode what is sent).
+ */
+function encodeCheck(attrs: Obj): Uint8Array {
+  return checkTypes().request.encode({ attributes: attrs } as unknown as protobuf.Message).finish();
 }
 
 /** The CheckRequest for a new TCP connection (CheckRequestUtils::createTcpCheck), encoded. */
@@ -169,8 +177,7 @@ export function tcpCheckRequest(settings: CheckSettings, info: StreamInfo): Uint
   // Envoy names the destination service by the connection's SNI.
   if (info.requestedServerName) (attrs.destination as Obj).service = info.requestedServerName;
   common(attrs, info, settings);
-  const t = checkTypes().request;
-  return t.encode(t.fromObject({ attributes: attrs })).finish();
+  return encodeCheck(attrs);
 }
 
 // RFC 9110 token characters for names; values may not hold CR, LF or NUL. Node refuses either
