@@ -14,7 +14,7 @@ import type { Clock, Timer } from '../../common/clock.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { admitRequest, sendUpstream } from '../router/upstream-request.js';
 import type { UpstreamCall, UpstreamRequest } from '../router/upstream-request.js';
-import { grpcFrame, grpcUnaryAnswer } from './grpc-frame.js';
+import { grpcFrame, grpcTimeout, grpcUnaryAnswer } from './grpc-frame.js';
 import type { HeaderMap } from './headers.js';
 
 /** Responses larger than this are a failure: a side call answers with a verdict, not a payload. */
@@ -54,7 +54,7 @@ export class ClusterHttpClient implements AsyncHttpClient {
     headers.host = request.authority;
     headers['content-type'] = 'application/grpc';
     // The deadline travels with the call, as Envoy's gRPC client sends it (the server may stop early).
-    if (timeoutMs > 0) headers['grpc-timeout'] = `${timeoutMs}m`;
+    if (timeoutMs > 0) headers['grpc-timeout'] = grpcTimeout(timeoutMs);
     const r = await this.exchange(clusterName, { method: 'POST', path: request.path, headers, hasBody: true }, grpcFrame(request.message), timeoutMs, signal, true);
     return r.kind === 'failure' ? r : grpcUnaryAnswer(r.status, r.headers, r.body, r.trailers);
   }

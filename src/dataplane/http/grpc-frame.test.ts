@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpcFrame, grpcUnaryAnswer } from './grpc-frame.js';
+import { grpcFrame, grpcTimeout, grpcUnaryAnswer } from './grpc-frame.js';
 
 const GRPC = ['content-type', 'application/grpc'];
 const msg = Buffer.from('hello');
@@ -42,3 +42,10 @@ for (const [what, args, reason, status] of FAILURES) {
     assert.equal(r.grpcStatus, status);
   });
 }
+
+test('grpc-timeout: milliseconds while they fit in 8 digits, then seconds, then hours', () => {
+  assert.equal(grpcTimeout(600_000), '600000m');
+  assert.equal(grpcTimeout(99_999_999), '99999999m');
+  assert.equal(grpcTimeout(100_000_000), '100000S');
+  assert.equal(grpcTimeout(1e12), '277778H');
+});

@@ -17,6 +17,13 @@ export function grpcFrame(message: Uint8Array): Buffer {
   return out;
 }
 
+/** grpc-timeout: at most 8 digits and a unit, so long deadlines are sent in coarser units (rounded up). */
+export function grpcTimeout(ms: number): string {
+  if (ms <= 99_999_999) return `${Math.ceil(ms)}m`;
+  const s = Math.ceil(ms / 1000);
+  return s <= 99_999_999 ? `${s}S` : `${Math.min(Math.ceil(s / 3600), 99_999_999)}H`;
+}
+
 function flatGet(flat: readonly string[], name: string): string | undefined {
   for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
   return undefined;
