@@ -31,6 +31,7 @@ before(async () => {
   const adminUrl = `http://127.0.0.1:${(admin.address() as AddressInfo).port}`;
   const view: MeshView = {
     trustDomain: 'cluster.local',
+    proxiesStartAfterControlPlane: false,
     pods: () => [pod('frontend-abc-0', '127.0.0.10', { adminUrl }), pod('plain-abc-0', '127.0.0.20', { sidecar: false })],
     config: () => ({ generation: 3, snapshot: 7, lastReload: null, files: ['a.yaml'], resources: [], diagnostics: [{ severity: 'warning', file: 'a.yaml', line: 1, col: 1, code: 'x', message: 'm' }] }),
   };

@@ -84,7 +84,7 @@ export class Dashboard {
     const texts = await Promise.all(pods.map((p) => fetchAdminText(p.adminUrl!, 'stats/prometheus', Math.min(3000, this.intervalMs)).catch(() => null)));
     pods.forEach((p, i) => {
       const t = texts[i];
-      if (t !== null && t !== undefined) this.metrics.ingest(`${p.namespace}/${p.name}`, t);
+      if (t !== null && t !== undefined) this.metrics.ingest(`${p.namespace}/${p.name}`, t, this.view.proxiesStartAfterControlPlane);
     });
     for (const id of this.metrics.proxyIds()) if (!ids.has(id)) this.metrics.forgetProxy(id);
     this.metrics.endRound(this.clock.now());

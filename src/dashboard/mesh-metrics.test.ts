@@ -78,3 +78,11 @@ test('series: one point per round over a sliding window; idle rounds have zero r
   assert.deepEqual(m.series((l) => l.destinationServiceName === 'backend', 10, 2).map((p) => p.rates.rps), [2, 1]);
   assert.deepEqual(m.series((l) => l.destinationServiceName === 'nothing', 10, 1).map((p) => p.rates.rps), [0, 0]);
 });
+
+test('a proxy started after the control plane counts its first scrape whole: no request is lost to the baseline', () => {
+  const m = new MeshMetrics();
+  m.endRound(T0);
+  m.ingest('fe', istioExposition([{ hop, latencies: times(20, 3) }]), true);
+  m.endRound(T0 + 5000);
+  assert.equal(m.totals(1)[0]!.totals.requests, 20);
+});

@@ -116,8 +116,12 @@ export class MeshMetrics {
     this.maxKeys = opts.maxKeys ?? 2000;
   }
 
-  /** Adds one proxy's exposition to the round in progress. Its first scrape is a baseline only. */
-  ingest(proxyId: string, text: string): void {
+  /**
+   * Adds one proxy's exposition to the round in progress. A proxy's first scrape is a baseline
+   * only, unless `firstCountsWhole`: when whoever scrapes started the proxy (the local runner
+   * does), its counters began at zero since then, so the first values are increases too.
+   */
+  ingest(proxyId: string, text: string, firstCountsWhole = false): void {
     const samples = parsePrometheusText(text, [REQUESTS_TOTAL, DURATION_BUCKET]);
     const before = this.prev.get(proxyId);
     const now = new Map<string, number>();
@@ -125,8 +129,8 @@ export class MeshMetrics {
       if (s.name !== REQUESTS_TOTAL && s.name !== DURATION_BUCKET) continue;
       const id = seriesId(s);
       now.set(id, s.value);
-      if (!before) continue;
-      const last = before.get(id);
+      if (!before && !firstCountsWhole) continue;
+      const last = before?.get(id);
       // A series new since the last scrape started at 0; a smaller value means a restart.
       const delta = last === undefined || s.value < last ? s.value : s.value - last;
       // Zero-delta buckets still matter: they are the lower bounds of the next ones.

@@ -43,12 +43,19 @@ export interface ConfigView {
 
 export interface MeshView {
   pods(): DashboardPod[];
+  /**
+   * True when every proxy was started after the control plane (the local runner starts them
+   * all), so a proxy's first scrape counts everything it saw; false for proxies that may have
+   * run for long before (their first scrape is a baseline).
+   */
+  readonly proxiesStartAfterControlPlane: boolean;
   config(): ConfigView;
   readonly trustDomain: string;
 }
 
 export function localMeshView(runner: LocalRunner): MeshView {
   return {
+    proxiesStartAfterControlPlane: true,
     get trustDomain() {
       return runner.cp.mesh.trustDomain;
     },

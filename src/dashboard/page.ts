@@ -27,7 +27,8 @@ svg text { font-family:inherit; }
 #graph svg { width:100%; background:var(--panel); border:1px solid var(--line); border-radius:8px; }
 .node circle, .node rect, .node polygon { stroke-width:2; }
 .node.workload circle { fill:#e9f0fd; stroke:var(--accent); }
-.node.service rect { fill:#f1ecfa; stroke:var(--svc); }
+.node.service rect.shape { fill:#f1ecfa; stroke:var(--svc); }
+.node rect.hit { fill:transparent; stroke:none; }
 .node.gateway polygon { fill:#e6f5ec; stroke:var(--ok); }
 .node.unknown circle { fill:#f3f3f3; stroke:#999; stroke-dasharray:4 3; }
 .node.idle { opacity:.45; }

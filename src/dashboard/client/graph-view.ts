@@ -15,7 +15,7 @@ function rankOf(n: GraphNode): number {
 
 function nodeShape(n: GraphNode): SVGElement {
   if (n.gateway) return s('polygon', { points: '0,-26 26,0 0,26 -26,0' });
-  if (n.kind === 'service') return s('rect', { x: -26, y: -18, width: 52, height: 36, rx: 8 });
+  if (n.kind === 'service') return s('rect', { class: 'shape', x: -26, y: -18, width: 52, height: 36, rx: 8 });
   return s('circle', { r: 22 });
 }
 
@@ -89,6 +89,8 @@ export function renderGraph(root: HTMLElement, g: ServiceGraph, selected: string
       'g',
       { class: nodeClass(n) + (selected === n.id ? ' selected' : ''), transform: `translate(${p.x},${p.y})`, 'data-node-id': n.id, 'data-kind': n.kind, style: 'cursor:pointer', onclick: () => onSelect(selected === n.id ? null : n.id) },
       s('title', {}, `${n.id}\n${n.rates.requests} requests, ${rps(n.rates.rps)} rps, ${pct(n.rates.errorRate)} errors`),
+      // The whole node, its labels included, takes the click.
+      s('rect', { class: 'hit', x: -60, y: -30, width: 120, height: 90 }),
       nodeShape(n),
       s('text', { class: 'name', y: 42, 'text-anchor': 'middle' }, n.name),
       s('text', { class: 'sub', y: 55, 'text-anchor': 'middle' }, sub),
