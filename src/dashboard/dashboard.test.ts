@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ManualClockForTest } from '../common/clock.js';
-import { Dashboard } from './dashboard.js';
+import { Dashboard, loopbackHost } from './dashboard.js';
 import type { DashboardPod, MeshView } from './mesh-view.js';
 import { enrich } from './tap-relay.js';
 import { FRONTEND_SRC, BACKEND_V1, istioExposition, times } from './test-support.js';
@@ -84,6 +84,17 @@ test('the page, its scripts (or a hint to build them), config, and the admin rel
   assert.equal((await get('/api/proxy/quitquitquit?pod=default/frontend-abc-0')).status, 404);
   assert.equal((await get('/api/proxy/config_dump?pod=default/plain-abc-0')).status, 400);
   assert.equal((await get('/api/tap?pod=default/nope')).status, 404);
+});
+
+test('a request naming another host (DNS rebinding) is refused', async () => {
+  const res = await new Promise<number>((resolve, reject) => {
+    http.get(`${base}/api/config`, { headers: { host: 'evil.example:8080' } }, (r) => {
+      r.resume();
+      resolve(r.statusCode ?? 0);
+    }).on('error', reject);
+  });
+  assert.equal(res, 403);
+  assert.ok(loopbackHost('localhost:15014') && loopbackHost('127.0.0.1') && loopbackHost('[::1]:80') && !loopbackHost('127.0.0.1.evil.example'));
 });
 
 test('tap events get the pods and identities at both ends', () => {

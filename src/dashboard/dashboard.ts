@@ -47,6 +47,13 @@ function assetDirs(): string[] {
 
 const ASSET = /^\/dashboard\/assets\/([a-z0-9-]+\.js)$/;
 
+/** A Host header naming this machine's loopback (an IP in 127/8, ::1 or localhost), any port. */
+export function loopbackHost(host: string | undefined): boolean {
+  if (!host) return true;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
 export class Dashboard {
   readonly metrics: MeshMetrics;
   private readonly intervalMs: number;
@@ -135,6 +142,11 @@ export class Dashboard {
       res.end(JSON.stringify(v) + '\n');
     };
     if (req.method !== 'GET') return false;
+    // DNS rebinding: a page elsewhere must not read the mesh through a name that resolves here.
+    if (!loopbackHost(req.headers.host)) {
+      json(403, { error: 'the dashboard answers on 127.0.0.1 or localhost only' });
+      return true;
+    }
     const num = (name: string, dflt: number, max: number) => Math.min(max, Math.max(1, Number(url.searchParams.get(name) ?? dflt) || dflt));
     if (p === '/' || p === '/dashboard' || p === '/dashboard/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });

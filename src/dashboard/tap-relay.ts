@@ -34,13 +34,21 @@ function hostOf(addr: string): string {
   return i < 0 ? addr : addr.slice(0, i);
 }
 
-/** Adds the pods and identities at both ends of a tapped request. */
-export function enrich(e: TapEvent, tapped: DashboardPod, pods: readonly DashboardPod[], trustDomain: string): RelayedTapEvent {
+function addressIndex(pods: readonly DashboardPod[]): Map<string, DashboardPod> {
   const byAddress = new Map<string, DashboardPod>();
   for (const p of pods) {
     byAddress.set(p.ip, p);
     byAddress.set(p.localAddress, p);
   }
+  return byAddress;
+}
+
+const indexes = new WeakMap<readonly DashboardPod[], Map<string, DashboardPod>>();
+
+/** Adds the pods and identities at both ends of a tapped request. */
+export function enrich(e: TapEvent, tapped: DashboardPod, pods: readonly DashboardPod[], trustDomain: string): RelayedTapEvent {
+  let byAddress = indexes.get(pods);
+  if (!byAddress) indexes.set(pods, (byAddress = addressIndex(pods)));
   const identity = (p: DashboardPod | undefined) => (p && (p.sidecar || p.gateway) ? `spiffe://${trustDomain}/ns/${p.namespace}/sa/${p.serviceAccount}` : '');
   const peer = (p: DashboardPod | undefined, cert: string): Peer => (cert ? { pod: p ? `${p.namespace}/${p.name}` : '', identity: cert, verified: true } : { pod: p ? `${p.namespace}/${p.name}` : '', identity: identity(p), verified: false });
   const self = tapped;

@@ -80,12 +80,17 @@ export class TapHub {
       if (f.method !== undefined && f.method !== info.method) continue;
       if (f.authority !== undefined && f.authority !== info.authority) continue;
       if (f.pathPrefix !== undefined && !info.path.startsWith(f.pathPrefix)) continue;
-      if (!event) {
-        event = tapEvent(info, statPrefix, socket);
-        line = JSON.stringify(event) + '\n';
+      // Called from the response's close event: nothing here may throw into the request path.
+      try {
+        if (!event) {
+          event = tapEvent(info, statPrefix, socket);
+          line = JSON.stringify(event) + '\n';
+        }
+        if (f.direction !== undefined && f.direction !== event.direction) continue;
+        s.deliver(line, event);
+      } catch {
+        // A tap that cannot be served loses this event; the request is already complete.
       }
-      if (f.direction !== undefined && f.direction !== event.direction) continue;
-      s.deliver(line, event);
     }
   }
 }
