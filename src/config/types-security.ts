@@ -390,4 +390,6 @@ export type TracingProvider =
       readonly maxTagLength?: number;
       /** OTLP/HTTP (path default /v1/traces); absent: OTLP/gRPC. */
       readonly http?: { readonly path: string; readonly timeout?: Duration; readonly headers: readonly ProviderHeader[] };
+      /** OTLP/gRPC settings. */
+      readonly grpc?: { readonly timeout?: Duration; readonly initialMetadata: readonly ProviderHeader[] };
     };

@@ -6,6 +6,7 @@
 // collector.
 
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
 
@@ -179,6 +180,49 @@ export async function startTraceCollector(host = '127.0.0.1'): Promise<TraceColl
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * An OTLP/gRPC collector: HTTP/2 cleartext, one unary method
+ * (opentelemetry.proto.collector.trace.v1.TraceService/Export), the request message decoded as
+ * above; answers an empty ExportTraceServiceResponse with grpc-status 0.
+ */
+export async function startGrpcTraceCollector(host = '127.0.0.1'): Promise<Omit<TraceCollector, 'mode'>> {
+  const requests: ExportRequest[] = [];
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const path = String(headers[':path']);
+      // One length-prefixed message: flag byte, 4-byte big-endian length, the message.
+      const spans = decodeOtlp(body.subarray(5, 5 + body.readUInt32BE(1)));
+      requests.push({ path, contentType: String(headers['content-type'] ?? ''), spans });
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.alloc(5));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    host,
+    requests,
+    spans: () => requests.flatMap((r) => r.spans),
+    // The proxy keeps its HTTP/2 connection pooled: close it, or close() would wait for it.
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sessions) s.destroy();
         server.close(() => resolve());
       }),
   };

@@ -17,7 +17,7 @@ import type { BatchOptions } from '../../src/telemetry/tracing/reporter.js';
 import { eventually, request, startUpstream } from '../helpers/http.js';
 import type { TestUpstream } from '../helpers/http.js';
 import { httpChain, loopbackListener, staticCluster } from '../helpers/proxy.js';
-import { startTraceCollector } from '../helpers/trace-collector.js';
+import { startGrpcTraceCollector, startTraceCollector } from '../helpers/trace-collector.js';
 import type { TraceCollector } from '../helpers/trace-collector.js';
 
 let upstream: TestUpstream;
@@ -45,10 +45,10 @@ interface Hop {
 }
 
 /** A proxy with one HTTP listener routing everything to `target` (a port on loopback). */
-async function hop(name: string, direction: 'INBOUND' | 'OUTBOUND', target: number, tracing: HcmTracing, batch: Partial<BatchOptions> = {}, collectorPort = collector.port): Promise<Hop> {
+async function hop(name: string, direction: 'INBOUND' | 'OUTBOUND', target: number, tracing: HcmTracing, batch: Partial<BatchOptions> = {}, collectorPort = collector.port, collectorCluster: Partial<Cluster> = {}): Promise<Hop> {
   const routes: Route[] = [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'app', timeout: '0s' }, decorator: { operation: `${name}.default.svc.cluster.local:8080/*` } }];
   const listener: Listener = { ...loopbackListener(name, [httpChain(name, routes, { tracing })]), trafficDirection: direction };
-  const clusters: Cluster[] = [staticCluster('app', target), staticCluster('collector', collectorPort)];
+  const clusters: Cluster[] = [staticCluster('app', target), staticCluster('collector', collectorPort, collectorCluster)];
   const proxy = new Proxy({
     bootstrap: { node: { id: `sidecar~127.0.0.1~${name}-0.default~default.svc.cluster.local`, cluster: `${name}.default` }, staticResources: { listeners: [listener], clusters } },
     addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
@@ -179,6 +179,23 @@ test('unsampled: fresh ids with the sampled flag off travel upstream, nothing is
   await h.proxy.tracers.flush();
   const span = collector.spans().find((s) => s.traceId === forced['x-b3-traceid']);
   assert.equal(span?.attributes['guid:x-client-trace-id'], 'debug-1');
+});
+
+test('OTLP/gRPC: TraceService/Export over the cluster\'s HTTP/2 connections, the same spans', async () => {
+  const grpc = await startGrpcTraceCollector();
+  const provider: HcmTracing['provider'] = {
+    name: 'envoy.tracers.opentelemetry',
+    typedConfig: { '@type': OPENTELEMETRY_CONFIG_TYPE, grpcService: { envoyGrpc: { clusterName: 'collector', authority: 'otel-collector.observability.svc.cluster.local' }, timeout: '5s', initialMetadata: [{ key: 'x-tenant', value: 'strait' }] }, serviceName: 'grpc-hop.default' },
+  };
+  const h = await hop('grpc-hop', 'OUTBOUND', upstream.port, { randomSampling: { value: 100 }, provider }, { minFlushSpans: 1 }, grpc.port, { http2ProtocolOptions: {} });
+  const tp = seen((await request(`${h.base}/g`)).body).traceparent!;
+  const got = await eventually(() => grpc.requests[0], 'an export call');
+  assert.equal(got.path, '/opentelemetry.proto.collector.trace.v1.TraceService/Export');
+  assert.equal(got.contentType, 'application/grpc');
+  assert.equal(got.spans[0]!.traceId, tp.slice(3, 35));
+  assert.equal(got.spans[0]!.serviceName, 'grpc-hop.default');
+  await eventually(() => (h.proxy.stats.valueOf('envoy_tracing_spans_sent', { tracer: 'opentelemetry' }) ?? 0) >= 1, 'spans_sent');
+  await grpc.close();
 });
 
 test('batching: spans wait until min_flush_spans, then go out together in one export request', async () => {

@@ -33,7 +33,7 @@ test('extensionProviders: ext-authz HTTP and gRPC providers are typed with defau
       '  opentelemetry: {service: otel.istio-system.svc.cluster.local, port: 4317}', // 25
     ),
   );
-  assert.deepEqual(diagnostics.map((d) => `${d.code}@${d.line}:${d.col}`), ['unsupported-field@25:7']);
+  assert.deepEqual(diagnostics.map((d) => `${d.code}@${d.line}:${d.col}`), []);
   assert.deepEqual(resource.spec.extensionProviders, [
     {
       name: 'sample-ext-authz-http',
@@ -56,7 +56,7 @@ test('extensionProviders: ext-authz HTTP and gRPC providers are typed with defau
       path: ['extensionProviders', 0],
     },
     { name: 'sample-ext-authz-grpc', type: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: { service: 'foo/ext-authz.foo.svc.cluster.local', port: 9000, failOpen: false, clearRouteCache: false }, path: ['extensionProviders', 1] },
-    // A tracing provider: typed for the tracing generator; without `http` it is OTLP/gRPC, which is warned about.
+    // A tracing provider, typed for the tracing generator: without `http`, OTLP/gRPC.
     { name: 'otel', type: 'other', kind: 'opentelemetry', path: ['extensionProviders', 2], tracing: { kind: 'opentelemetry', service: 'otel.istio-system.svc.cluster.local', port: 4317 } },
   ]);
   // Provider paths resolve inside the embedded mesh text.

@@ -146,7 +146,7 @@ const zipkinSchema = mapped(
   }),
 );
 
-/** `opentelemetry`: OTLP over HTTP (`http`) or gRPC (W3C trace context). */
+/** `opentelemetry`: OTLP over HTTP (`http`), else over gRPC (W3C trace context). */
 const openTelemetrySchema = mapped(
   obj({
     ...tracingCommon,
@@ -158,13 +158,15 @@ const openTelemetrySchema = mapped(
       }),
       'OTLP/HTTP; without it Istio uses OTLP/gRPC',
     ),
-    grpc: unsupported(anyValue(), 'OTLP/gRPC export is not implemented: the proxies propagate trace context but send no spans; use http'),
+    grpc: field(
+      obj({
+        timeout: field(durationSchema({ min: '0' }), 'default 5s'),
+        initialMetadata: field(providerHeaders(), 'gRPC metadata sent with each export'),
+      }),
+      'OTLP/gRPC settings (used when http is absent)',
+    ),
     resourceDetectors: unsupported(anyValue()),
     dynatraceSampler: unsupported(anyValue()),
-  }, {
-    refine(o, r) {
-      if (!o.http && o.grpc === undefined) r.warn([], 'unsupported-field', 'OTLP/gRPC export (an opentelemetry provider without http) is not implemented: the proxies propagate trace context but send no spans', "add http: {path: /v1/traces} and use the collector's OTLP/HTTP port (4318)", 'key');
-    },
   }),
   (o): TracingProvider => ({
     kind: 'opentelemetry',
@@ -172,6 +174,7 @@ const openTelemetrySchema = mapped(
     port: o.port,
     ...(o.maxTagLength ? { maxTagLength: o.maxTagLength } : {}),
     ...(o.http ? { http: { path: o.http.path || '/v1/traces', ...(o.http.timeout !== undefined ? { timeout: o.http.timeout } : {}), headers: o.http.headers ?? [] } } : {}),
+    ...(o.grpc ? { grpc: { ...(o.grpc.timeout !== undefined ? { timeout: o.grpc.timeout } : {}), initialMetadata: o.grpc.initialMetadata ?? [] } } : {}),
   }),
 );
 
@@ -192,7 +195,7 @@ const providerSchema = mapped(
       stackdriver: other('a tracing provider'),
       opencensus: other('a tracing provider (deprecated in Istio)'),
       skywalking: other('a tracing provider'),
-      opentelemetry: field(openTelemetrySchema, 'a tracing provider: OTLP/HTTP (W3C trace context)'),
+      opentelemetry: field(openTelemetrySchema, 'a tracing provider: OTLP over HTTP or gRPC (W3C trace context)'),
       prometheus: other('a metrics provider'),
       envoyFileAccessLog: other('an access-log provider'),
       envoyHttpAls: other('an access-log provider'),

@@ -11,8 +11,8 @@
 //   zipkin.istio-system:9411 (spans go nowhere unless such a service exists, as in Istio; the
 //   B3 headers still flow, which is what Istio's tasks show).
 // - Providers: zipkin → envoy.tracers.zipkin (v2 JSON, 128-bit ids, no shared span context);
-//   opentelemetry → envoy.tracers.opentelemetry with an http_service (OTLP/HTTP), or a
-//   grpc_service (OTLP/gRPC, propagated only by Strait's proxy); service.name is the proxy's
+//   opentelemetry → envoy.tracers.opentelemetry with an http_service (OTLP/HTTP), or an
+//   envoy_grpc grpc_service (OTLP/gRPC); service.name is the proxy's
 //   `<canonical service>.<namespace>` (Istio's node cluster).
 // - disableSpanReporting, or a provider that names no known service, keeps sampling and
 //   propagation without a provider (Istio's docs: span reporting off does not change context
@@ -110,7 +110,9 @@ function providerConfig(snapshot: MeshSnapshot, proxy: ProxyNode, p: TracingProv
       },
     };
   }
-  return { name: OPENTELEMETRY_TRACER, typedConfig: { '@type': OPENTELEMETRY_CONFIG_TYPE, grpcService: { envoyGrpc: { clusterName: cluster, authority: hostname } }, serviceName } };
+  const metadata = (p.grpc?.initialMetadata ?? []).map((h) => ({ key: h.name, value: headerValue(h) }));
+  const grpcService = { envoyGrpc: { clusterName: cluster, authority: hostname }, ...(p.grpc?.timeout ? { timeout: protoDuration(p.grpc.timeout.ms) } : {}), ...(metadata.length ? { initialMetadata: metadata } : {}) };
+  return { name: OPENTELEMETRY_TRACER, typedConfig: { '@type': OPENTELEMETRY_CONFIG_TYPE, grpcService, serviceName } };
 }
 
 function sampling(percent: number): Pick<HcmTracing, 'clientSampling' | 'randomSampling' | 'overallSampling'> {

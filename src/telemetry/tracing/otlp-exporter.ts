@@ -1,5 +1,5 @@
-// OTLP/HTTP export (protobuf, `POST /v1/traces`), as Envoy's OpenTelemetry tracer does with an
-// http_service. The encoding and the export bookkeeping are OpenTelemetry's own: the spans are
+// OTLP export, as Envoy's OpenTelemetry tracer does it: over HTTP (protobuf, `POST /v1/traces`)
+// with an http_service, or over gRPC (TraceService/Export, unary) with a grpc_service. The encoding and the export bookkeeping are OpenTelemetry's own: the spans are
 // presented as `ReadableSpan`s (@opentelemetry/sdk-trace-base's interface), serialized by
 // @opentelemetry/otlp-transformer's ProtobufTraceSerializer, and handed through
 // @opentelemetry/otlp-exporter-base's export delegate (what OTLPTraceExporter is built from).
@@ -22,15 +22,20 @@ import type { ExportOutcome, SpanExporter } from './reporter.js';
 import type { ProxySpan } from './span.js';
 
 export interface OtlpTarget {
+  /** OTLP/HTTP (POST of the protobuf to `path`) or OTLP/gRPC (TraceService/Export, unary). */
+  readonly protocol: 'http' | 'grpc';
   readonly cluster: string;
-  /** e.g. /v1/traces. */
+  /** e.g. /v1/traces (HTTP only). */
   readonly path: string;
   /** :authority of the export request (the provider's service host). */
   readonly authority: string;
   readonly timeoutMs: number;
-  /** HttpService request_headers_to_add. */
+  /** HttpService request_headers_to_add, or GrpcService initial_metadata. */
   readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** OTLP/gRPC's method; its request message is the same ExportTraceServiceRequest as OTLP/HTTP's body. */
+const GRPC_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
 const SCOPE = { name: 'strait' };
 const ZERO_PAD = '0000000000000000';
@@ -76,7 +81,7 @@ class SendFailure extends Error {
   }
 }
 
-/** The OTLP exporter's transport: one POST over the proxy's cluster. */
+/** The OTLP exporter's transport: one POST (or one unary gRPC call) over the proxy's cluster. */
 class ClusterTransport implements IExporterTransport {
   private readonly inFlight = new Set<AbortController>();
 
@@ -89,6 +94,11 @@ class ClusterTransport implements IExporterTransport {
     const abort = new AbortController();
     this.inFlight.add(abort);
     try {
+      if (this.target.protocol === 'grpc') {
+        const g = await this.client.grpcUnary(this.target.cluster, { path: GRPC_EXPORT, authority: this.target.authority, metadata: Object.entries(this.target.headers ?? {}), message: data }, timeoutMillis, abort.signal);
+        if (g.kind === 'ok') return { status: 'success', data: new Uint8Array(g.message) };
+        return { status: 'failure', error: new SendFailure(g.reason, g.reason.includes('is not known to this proxy')) };
+      }
       const r = await this.client.send(
         this.target.cluster,
         { method: 'POST', path: this.target.path, authority: this.target.authority, headers: { ...this.target.headers, 'content-type': 'application/x-protobuf' }, body: Buffer.from(data.buffer, data.byteOffset, data.byteLength) },
@@ -108,7 +118,7 @@ class ClusterTransport implements IExporterTransport {
   }
 }
 
-export class OtlpHttpExporter implements SpanExporter {
+export class OtlpExporter implements SpanExporter {
   private readonly resource: Resource;
   private readonly transport: ClusterTransport;
   private readonly otlp: OTLPExporterBase<ReadableSpan[]>;

@@ -8,7 +8,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
 import type { AsyncHttpClient } from '../../filters/http/api.js';
 import type { StatsRegistry } from '../stats/stats.js';
-import { OtlpHttpExporter } from './otlp-exporter.js';
+import { OtlpExporter } from './otlp-exporter.js';
 import type { OtlpTarget } from './otlp-exporter.js';
 import { BatchingReporter, DEFAULT_BATCH, reporterStats } from './reporter.js';
 import type { BatchOptions, ReporterStats, SpanReporter } from './reporter.js';
@@ -26,7 +26,7 @@ export interface TracingNode {
   readonly ip?: string;
 }
 
-export type ExportTarget = ({ readonly kind: 'zipkin' } & ZipkinTarget) | ({ readonly kind: 'otlp-http' } & OtlpTarget);
+export type ExportTarget = ({ readonly kind: 'zipkin' } & ZipkinTarget) | ({ readonly kind: 'otlp' } & OtlpTarget);
 
 export interface TracerRegistryOptions {
   readonly client: AsyncHttpClient;
@@ -70,7 +70,7 @@ export class TracerRegistry {
       if (target.kind === 'zipkin') {
         r = new BatchingReporter(new ZipkinExporter(client, target, this.opts.node.ip), clock, this.statsFor('zipkin'), this.batch);
       } else {
-        r = new BatchingReporter(new OtlpHttpExporter(client, target, serviceName), clock, this.statsFor('opentelemetry'), this.batch);
+        r = new BatchingReporter(new OtlpExporter(client, target, serviceName), clock, this.statsFor('opentelemetry'), this.batch);
       }
       this.reporters.set(key, r);
     }

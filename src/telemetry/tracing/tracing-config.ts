@@ -2,7 +2,8 @@
 // reads: sampling percentages in parts per 10 000, custom tags with environment values resolved
 // now, the span kind from the listener's direction, and the provider's reporter from the proxy's
 // TracerRegistry. Providers: envoy.tracers.zipkin (Zipkin v2 JSON, B3 headers) and
-// envoy.tracers.opentelemetry with an http_service (OTLP/HTTP, W3C headers). What Strait cannot
+// envoy.tracers.opentelemetry with an http_service (OTLP/HTTP) or an envoy_grpc grpc_service
+// (OTLP/gRPC), both with W3C headers. What Strait cannot
 // honour is a ConfigError, so the proxy NACKs it.
 
 import type { Random } from '../../common/random.js';
@@ -17,6 +18,13 @@ import type { TracerRegistry } from './tracer-registry.js';
 
 /** Envoy's default collector request timeout (Zipkin and OTLP/HTTP). */
 const DEFAULT_EXPORT_TIMEOUT_MS = 5000;
+
+/** core.v3.GrpcService with an envoy_grpc target (the only kind Strait's proxy speaks). */
+interface GrpcService {
+  envoyGrpc?: { clusterName: string; authority?: string };
+  timeout?: string;
+  initialMetadata?: { key: string; value: string }[];
+}
 
 function percent(at: string, name: string, p: Percent | undefined): number {
   if (p === undefined) return 10_000;
@@ -70,8 +78,16 @@ function provider(at: string, tracing: HcmTracing, registry: TracerRegistry | un
     if (o && o['@type'] !== OPENTELEMETRY_CONFIG_TYPE) throw new ConfigError(`${at}: tracer ${p.name} needs an OpenTelemetryConfig`);
     const serviceName = o?.serviceName || 'unknown_service:envoy';
     const http = o?.httpService;
+    const grpc = o?.grpcService as GrpcService | undefined;
+    if (!http && grpc?.envoyGrpc?.clusterName) {
+      const metadata: Record<string, string> = {};
+      for (const m of grpc.initialMetadata ?? []) metadata[m.key.toLowerCase()] = m.value;
+      const timeoutMs = optionalDurationMs(grpc.timeout, `${at} tracing grpcService timeout`, DEFAULT_EXPORT_TIMEOUT_MS) || DEFAULT_EXPORT_TIMEOUT_MS;
+      const target = { kind: 'otlp' as const, protocol: 'grpc' as const, cluster: grpc.envoyGrpc.clusterName, path: '', authority: grpc.envoyGrpc.authority || grpc.envoyGrpc.clusterName, timeoutMs, headers: metadata };
+      return { format: 'w3c', reporter: registry ? registry.reporterFor(target, serviceName) : DISCARDING_REPORTER, serviceName };
+    }
     if (!http) {
-      // No http_service (OTLP/gRPC, or no exporter): spans are decided and propagated, not sent.
+      // No exporter (Envoy allows it): spans are decided and propagated, not sent.
       return { format: 'w3c', reporter: DISCARDING_REPORTER, serviceName };
     }
     if (!http.httpUri?.cluster || !http.httpUri.uri) throw new ConfigError(`${at}: OpenTelemetryConfig httpService needs httpUri.uri and httpUri.cluster`);
@@ -79,7 +95,7 @@ function provider(at: string, tracing: HcmTracing, registry: TracerRegistry | un
     const headers: Record<string, string> = {};
     for (const h of http.requestHeadersToAdd ?? []) headers[h.header.key.toLowerCase()] = h.header.value;
     const timeoutMs = optionalDurationMs(http.httpUri.timeout, `${at} tracing httpService timeout`, DEFAULT_EXPORT_TIMEOUT_MS) || DEFAULT_EXPORT_TIMEOUT_MS;
-    const target = { kind: 'otlp-http' as const, cluster: http.httpUri.cluster, path, authority, timeoutMs, headers };
+    const target = { kind: 'otlp' as const, protocol: 'http' as const, cluster: http.httpUri.cluster, path, authority, timeoutMs, headers };
     return { format: 'w3c', reporter: registry ? registry.reporterFor(target, serviceName) : DISCARDING_REPORTER, serviceName };
   }
   throw new ConfigError(`${at}: tracer ${p.name} is not supported (Strait implements ${ZIPKIN_TRACER} and ${OPENTELEMETRY_TRACER})`);
