@@ -44,6 +44,8 @@ interface Options {
   threads: number;
   systems: SystemName[];
   pin: boolean;
+  /** Strait traces this percent of requests (absent: no tracing config, as before). */
+  readonly tracing?: number;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -54,6 +56,7 @@ const USAGE = `usage: npm run bench -- [options]
   --threads T       wrk threads (default 1)
   --systems LIST    comma-separated subset of ${ALL_SYSTEMS.join(',')} (default: all)
   --no-pin          do not pin processes to CPUs with taskset
+  --tracing P       Strait's listener traces P percent of requests (Zipkin, spans sent to the origin)
   -h, --help        this text`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number, min = 1): number {
@@ -74,6 +77,7 @@ function parseOptions(argv: string[]): Options | null {
       threads: { type: 'string' },
       systems: { type: 'string' },
       'no-pin': { type: 'boolean' },
+      tracing: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -92,7 +96,9 @@ function parseOptions(argv: string[]): Options | null {
     // Keep the canonical order whatever order was given.
     systems: ALL_SYSTEMS.filter((s) => systems.includes(s)),
     pin: !values['no-pin'],
+    ...(values.tracing !== undefined ? { tracing: Number(values.tracing) } : {}),
   };
+  if (o.tracing !== undefined && !(o.tracing >= 0 && o.tracing <= 100)) throw new Error(`--tracing must be a percentage, got ${JSON.stringify(values.tracing)}\n${USAGE}`);
   if (o.threads > o.connections) throw new Error(`--threads (${o.threads}) cannot exceed --connections (${o.connections})`);
   return o;
 }
@@ -376,7 +382,7 @@ async function main(): Promise<number> {
         const proc = await startHaproxy(workDir, port, originPort, sutCpu);
         sut = { name, url: `http://${HOST}:${port}/`, proc };
       } else {
-        const s = await startStrait(workDir, originPort, sutCpu);
+        const s = await startStrait(workDir, originPort, sutCpu, o.tracing);
         sut = { name, url: `http://${HOST}:${s.port}/`, proc: s.proc };
       }
       await assertAnswers200(name, sut.url, BODY.length);

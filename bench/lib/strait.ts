@@ -12,7 +12,12 @@ import { spawnManaged, type Managed } from './processes.js';
 /** The built CLI (`npm run bench` builds first). */
 export const STRAIT_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-export function straitBootstrap(originPort: number): Bootstrap {
+/**
+ * With `tracingPercent`, the listener traces that share of requests as Istio configures it
+ * (Zipkin tracer, B3 propagation, Istio's tags) and sends the spans to the origin, which
+ * answers 200 to anything: the cost of sampling, propagation, spans and export.
+ */
+export function straitBootstrap(originPort: number, tracingPercent?: number): Bootstrap {
   const hcm: HttpConnectionManager = {
     '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
     statPrefix: 'bench',
@@ -23,6 +28,16 @@ export function straitBootstrap(originPort: number): Bootstrap {
     },
     httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
   };
+  if (tracingPercent !== undefined) {
+    hcm.tracing = {
+      randomSampling: { value: tracingPercent },
+      customTags: [{ tag: 'istio.canonical_service', literal: { value: 'bench-gw' } }, { tag: 'istio.namespace', literal: { value: 'default' } }],
+      provider: {
+        name: 'envoy.tracers.zipkin',
+        typedConfig: { '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig', collectorCluster: 'origin', collectorEndpoint: '/api/v2/spans', traceId128bit: true, sharedSpanContext: false, collectorEndpointVersion: 'HTTP_JSON' },
+      },
+    };
+  }
   return {
     node: { id: 'router~127.0.0.1~bench-gw.default~default.svc.cluster.local' },
     admin: { address: { socketAddress: { address: HOST, portValue: 0 } } },
@@ -55,10 +70,10 @@ export interface StraitProcess {
 }
 
 /** Writes the bootstrap, starts the proxy, waits for its listener line and a first answer. */
-export async function startStrait(dir: string, originPort: number, cpu: string | undefined): Promise<StraitProcess> {
+export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number): Promise<StraitProcess> {
   if (!fs.existsSync(STRAIT_MAIN)) throw new Error(`${STRAIT_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const bootstrapPath = path.join(dir, 'strait-bootstrap.json');
-  fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort), null, 2));
+  fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort, tracingPercent), null, 2));
   const proc = spawnManaged({
     name: 'strait',
     command: process.execPath,
