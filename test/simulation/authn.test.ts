@@ -10,7 +10,8 @@ import { filterNames, FOO_SERVICES, HTTPBIN, httpFilters, rbacConfigs, SLEEP } f
 import { GATEWAY_POD, resourcesFor, yaml } from './mesh.js';
 
 const JWKS_URI = 'https://raw.githubusercontent.com/istio/istio/master/security/tools/jwt/samples/jwks.json';
-const TAIL = ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router'];
+// Istio's metrics filter sits last before the router on every HTTP listener (istio-stats.test.ts).
+const TAIL = ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'istio.stats', 'envoy.filters.http.router'];
 
 const JWT_EXAMPLE = (namespace = 'foo', selector = 'selector: { matchLabels: { app: httpbin } }') => yaml`
   apiVersion: security.istio.io/v1

@@ -10,7 +10,8 @@ import { BOOKINFO, BOOKINFO_SERVICES, filterNames, FOO_SERVICES, HTTPBIN, httpFi
 import { GATEWAY_POD, resourcesFor, yaml } from './mesh.js';
 
 const RBAC = 'envoy.filters.http.rbac';
-const TAIL = ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'envoy.filters.http.router'];
+// Istio's metrics filter sits last before the router on every HTTP listener (istio-stats.test.ts).
+const TAIL = ['envoy.filters.http.cors', 'envoy.filters.http.fault', 'istio.stats', 'envoy.filters.http.router'];
 const ALL_PODS = [...Object.values(BOOKINFO), HTTPBIN, SLEEP, MYSQL];
 
 const ALLOW_NOTHING = yaml`
@@ -293,7 +294,7 @@ test('TCP inbound chains: network RBAC before tcp_proxy; HTTP-only ALLOW rules a
         to: [{ operation: { paths: ["/x"] } }]
   `;
   const filters = networkFilters(resourcesFor(mesh(policies), MYSQL), 3306);
-  assert.deepEqual(filterNames(filters), ['envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+  assert.deepEqual(filterNames(filters), ['envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
   const [deny, allow] = networkRbacConfigs(filters);
   assert.equal(deny!.statPrefix, 'tcp.');
   assert.deepEqual(deny!.rules!.policies['ns[foo]-policy[mysql-deny]-rule[0]']!.permissions, [{ andRules: { rules: [{ any: true }] } }]);

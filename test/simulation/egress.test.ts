@@ -50,7 +50,7 @@ function tlsChainFor(listeners: readonly Listener[], sni: string, port: number):
   const l = listeners.find((x) => x.name === 'virtualOutbound')!;
   const exact = l.filterChains.find((c) => c.filterChainMatch?.transportProtocol === 'tls' && c.filterChainMatch.destinationPort === port && c.filterChainMatch.serverNames?.includes(sni));
   const chain = exact ?? l.filterChains.find((c) => c.filterChainMatch?.transportProtocol === 'tls' && !c.filterChainMatch.serverNames?.length && c.filterChainMatch.destinationPort === undefined);
-  const tcp = chain?.filters[0]?.typedConfig as unknown as TcpProxy | undefined;
+  const tcp = chain?.filters.at(-1)?.typedConfig as unknown as TcpProxy | undefined;
   return tcp?.cluster ?? tcp?.weightedClusters?.clusters[0]?.name;
 }
 
@@ -151,7 +151,7 @@ test('VS-25 a mesh tcp route splits the connections a workload tunnels to a TCP 
     destinationPort: 9000,
     serverNames: ['tcp-echo.default.svc.cluster.local', 'tcp-echo.default.svc', 'tcp-echo.default', 'tcp-echo'],
   });
-  const tcp = chain.filters[0]!.typedConfig as unknown as TcpProxy;
+  const tcp = chain.filters.at(-1)!.typedConfig as unknown as TcpProxy;
   assert.deepEqual(
     tcp.weightedClusters?.clusters.map((c) => [c.name, c.weight]),
     [
@@ -185,7 +185,7 @@ test('VS-26 a mesh tls route by SNI splits HTTPS egress to a ServiceEntry host',
   `;
   const l = sidecar(ENTRIES + vs).listeners.find((x) => x.name === 'virtualOutbound')!;
   const chain = l.filterChains.find((c) => c.name === 'outbound_tls_443_www.google.com')!;
-  const tcp = chain.filters[0]!.typedConfig as unknown as TcpProxy;
+  const tcp = chain.filters.at(-1)!.typedConfig as unknown as TcpProxy;
   assert.deepEqual(
     tcp.weightedClusters?.clusters.map((c) => [c.name, c.weight]),
     [

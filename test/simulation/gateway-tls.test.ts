@@ -236,7 +236,7 @@ test('IG-07 PASSTHROUGH: SNI hosts of tls routes become tcp_proxy chains, TLS no
   assert.deepEqual(fc.filterChainMatch?.serverNames, ['nginx.example.com']);
   assert.equal(fc.filterChainMatch?.transportProtocol, 'tls');
   assert.equal(fc.transportSocket, undefined, 'passthrough does not terminate TLS');
-  const tcp = fc.filters[0]!.typedConfig as unknown as TcpProxy;
+  const tcp = fc.filters.at(-1)!.typedConfig as unknown as TcpProxy;
   assert.equal(tcp.cluster ?? tcp.weightedClusters?.clusters[0]?.name, HTTPBIN);
   assert.equal(simulate(res, { port: 8443, sni: 'nginx.example.com', authority: 'nginx.example.com', path: '/' }).error, 'no_http_connection_manager');
 });
@@ -277,7 +277,7 @@ test('TASK-04 TCP server: a tcp route with weights becomes a weighted tcp_proxy 
           - { destination: { host: tcp-echo, port: { number: 9000 }, subset: v2 }, weight: 20 }
     `;
   const res = resourcesFor({ manifests, pods: PODS });
-  const tcp = listenerOn(res, 31400).filterChains[0]!.filters[0]!.typedConfig as unknown as TcpProxy;
+  const tcp = listenerOn(res, 31400).filterChains[0]!.filters.at(-1)!.typedConfig as unknown as TcpProxy;
   assert.deepEqual(
     tcp.weightedClusters?.clusters.map((c) => [c.name, c.weight]),
     [
