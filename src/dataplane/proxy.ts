@@ -68,7 +68,7 @@ export class Proxy {
 
   constructor(readonly opts: ProxyOptions) {
     this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock });
-    this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random, tap: this.tap });
+    this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random, tap: this.tap }, this.stats);
     this.startedAt = opts.clock.now();
     const node = opts.bootstrap.node;
     const md = (node.metadata ?? {}) as Record<string, unknown>;

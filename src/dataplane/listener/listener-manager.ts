@@ -20,6 +20,7 @@ import { rejectConnect, writeClientError } from '../http/client-error.js';
 import { proxyTcp } from '../tcp/tcp-proxy.js';
 import { serverTlsOptions } from '../tls/tls-context.js';
 import { inspectClientHello, sniffPlaintext } from './tls-inspector.js';
+import type { Counter, Gauge, StatsRegistry } from '../../telemetry/stats/stats.js';
 
 export type { ListenerSpec } from '../config/compile.js';
 
@@ -51,6 +52,16 @@ export interface BoundListener {
   readonly sockets: Set<net.Socket>;
   /** The connection manager of the first HTTP chain (null when all chains are TCP). */
   manager: HttpConnectionManager | null;
+  /** Envoy's listener stats (`listener.<address>.*`), set once bound; absent without a registry. */
+  stats?: ListenerStats;
+}
+
+/** Envoy's per-listener counters, `envoy_listener_*{listener_address="<ip>_<port>"}` in Prometheus. */
+interface ListenerStats {
+  readonly cxTotal: Counter;
+  readonly cxActive: Gauge;
+  readonly cxDestroy: Counter;
+  readonly noFilterChainMatch: Counter;
 }
 
 export interface PreparedListeners {
@@ -68,7 +79,10 @@ const H2_SETTINGS: http2.Settings = { enablePush: false, maxConcurrentStreams: 1
 export class ListenerManager {
   private bound = new Map<string, BoundListener>();
 
-  constructor(private readonly ctx: ProxyContext) {}
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly registry?: StatsRegistry,
+  ) {}
 
   list(): BoundListener[] {
     return [...this.bound.values()];
@@ -222,7 +236,18 @@ export class ListenerManager {
     const l: BoundListener = { name: spec.name, host: spec.host, port: 0, specPort: spec.port, server, spec, chains: [], sockets: new Set(), manager: null };
     server.on('connection', (socket: net.Socket) => {
       l.sockets.add(socket);
-      socket.once('close', () => l.sockets.delete(socket));
+      const stats = l.stats;
+      if (stats) {
+        stats.cxTotal.value++;
+        stats.cxActive.value++;
+      }
+      socket.once('close', () => {
+        l.sockets.delete(socket);
+        if (stats) {
+          stats.cxActive.value--;
+          stats.cxDestroy.value++;
+        }
+      });
       this.dispatch(l, socket, undefined);
     });
     return new Promise((resolve, reject) => {
@@ -234,6 +259,10 @@ export class ListenerManager {
         server.off('error', onError);
         const addr = server.address();
         (l as { port: number }).port = typeof addr === 'object' && addr ? addr.port : spec.port;
+        if (this.registry) {
+          const scope = this.registry.scope('listener', { listener_address: `${l.host}_${l.port}` });
+          l.stats = { cxTotal: scope.counter('downstream_cx_total'), cxActive: scope.gauge('downstream_cx_active'), cxDestroy: scope.counter('downstream_cx_destroy'), noFilterChainMatch: scope.counter('no_filter_chain_match') };
+        }
         resolve(l);
       });
     });
@@ -254,6 +283,7 @@ export class ListenerManager {
       const name = r.tls ? r.sni : dst ? connectHost(dst.authority) : undefined;
       const chain = selectChain(chains, r.tls, name, dst?.port);
       if (!chain) {
+        if (l.stats) l.stats.noFilterChainMatch.value++;
         // Envoy closes connections no filter chain takes. Strait first tells a plaintext HTTP/1
         // caller why when the listener only takes TLS (a STRICT mTLS port called without mTLS,
         // e.g. a DestinationRule with tls.mode DISABLE): the calling proxy relays the answer.
