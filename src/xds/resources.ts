@@ -240,8 +240,8 @@ export interface HttpService {
 export interface OpenTelemetryConfig {
   '@type': typeof OPENTELEMETRY_CONFIG_TYPE;
   httpService?: HttpService;
-  /** OTLP/gRPC (core.v3.GrpcService; Strait's proxy speaks envoy_grpc targets). */
-  grpcService?: { envoyGrpc?: { clusterName: string; authority?: string }; timeout?: string; initialMetadata?: { key: string; value: string }[] };
+  /** OTLP/gRPC; not implemented by Strait's proxy (a config with it is rejected). */
+  grpcService?: Record<string, unknown>;
   /** The Resource's service.name; default "unknown_service:envoy". */
   serviceName?: string;
 }
@@ -280,6 +280,20 @@ export interface RouteMatch {
   caseSensitive?: boolean;
   headers?: HeaderMatcher[];
   queryParameters?: QueryParameterMatcher[];
+  /**
+   * Envoy's dynamic_metadata: every matcher must match the request's dynamic metadata (Istio's
+   * routing on JWT claims reads `envoy.filters.http.jwt_authn` → `payload`). Only a route cache
+   * cleared by a filter (jwt_authn's clear_route_cache) sees metadata set during the request.
+   */
+  dynamicMetadata?: RouteMetadataMatcher[];
+}
+
+/** envoy.type.matcher.v3.MetadataMatcher, as route matches carry it (value: a ValueMatcher). */
+export interface RouteMetadataMatcher {
+  filter: string;
+  path: { key: string }[];
+  value: Record<string, unknown>;
+  invert?: boolean;
 }
 
 export interface HeaderValueOption {

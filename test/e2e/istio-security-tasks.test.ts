@@ -301,6 +301,41 @@ test('TASK-14, ingress by client IP: outside ipBlocks 403, inside 200; remoteIpB
   assert.equal((await viaGateway()).status, 200);
 });
 
+test('jwt-route: the ingress gateway routes on a verified claim (@request.auth.claims.groups); no route without it', async () => {
+  // security/authentication/jwt-route: a RequestAuthentication on the gateway and a VirtualService
+  // that matches the claim; the gateway picks the route again once the token is verified.
+  const ra = fixture('task-13-step1-jwt-example.yaml', [[GITHUB_JWKS, jwksUri], ['name: jwt-example, namespace: foo', 'name: ingress-jwt, namespace: istio-system'], ['{app: httpbin}', '{istio: ingressgateway}']]);
+  const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin, namespace: foo}
+spec:
+  hosts: ["*"]
+  gateways: [httpbin-gateway]
+  http:
+  - match:
+    - uri: {prefix: /headers}
+      headers:
+        "@request.auth.claims.groups": {exact: group1}
+    route:
+    - destination: {host: httpbin.foo.svc.cluster.local, port: {number: 8000}}
+`;
+  await applyAndSync(mesh, () => files.applyText(GATEWAY + '---\n' + ra + '---\n' + vs, 'jwt-route'), 'ingress-jwt and the claim-matching VirtualService');
+  const viaGateway = (headers: Record<string, string> = {}) => request(`${mesh.gatewayUrlFor(80)}/headers`, { headers });
+  const none = await viaGateway();
+  assert.equal(none.status, 404, 'no token: no claim, no route');
+  assert.equal(none.headers['x-strait-flags'], 'NR');
+  const group1 = await viaGateway({ authorization: `Bearer ${await token({ groups: ['group1', 'group2'] })}` });
+  assert.equal(group1.status, 200);
+  assert.equal(headersOf(group1).Authorization, undefined, 'the verified token is not forwarded');
+  assert.equal((await viaGateway({ authorization: `Bearer ${await token({ groups: 'group1' })}` })).status, 200, 'a string claim matches too');
+  assert.equal((await viaGateway({ authorization: `Bearer ${await token({ groups: ['group2'] })}` })).status, 404);
+  assert.equal((await viaGateway({ authorization: 'Bearer invalidToken' })).status, 401);
+  await applyAndSync(mesh, () => {
+    files.deleteText(ra);
+    files.applyText(GATEWAY, 'httpbin-gateway (foo)');
+  }, 'the task\'s cleanup');
+});
+
 test('authz-custom: /headers asks the sample ext-authz over HTTP, then over gRPC (deny 403 with its body, allow 200); /ip is not checked', async () => {
   await applyAndSync(mesh, () => files.apply(`${FIX}/task-ext-authz-custom.yaml`), 'the ext-authz providers and the CUSTOM policy');
   const denied = await fromSleep('foo', 'http://httpbin.foo:8000/headers', { headers: { 'x-ext-authz': 'deny' } });

@@ -171,6 +171,13 @@ test('VirtualService: StringMatch needs exactly one of exact/prefix/regex (a hea
   assert.deepEqual(codes({ http: [{ match: [{ headers: { a: {} }, withoutHeaders: { b: {} } }], route: [dest('reviews')] }] }), []);
 });
 
+test('VirtualService: @request.auth.claims.<claim> header keys (routing on JWT claims) are accepted; other @ keys are not', () => {
+  assert.deepEqual(codes({ http: [{ match: [{ headers: { '@request.auth.claims.groups': { exact: 'group1' } }, withoutHeaders: { '@request.auth.claims.nested.key': {} } }], route: [dest('reviews')] }] }), []);
+  assert.deepEqual(codes({ http: [{ match: [{ headers: { '@request.auth.claims.': { exact: 'x' } } }], route: [dest('reviews')] }] }), ['error:invalid-key']);
+  assert.deepEqual(codes({ http: [{ match: [{ headers: { '@request.auth.claims.a..b': { exact: 'x' } } }], route: [dest('reviews')] }] }), ['error:invalid-key']);
+  assert.deepEqual(codes({ http: [{ match: [{ headers: { '@source.ip': { exact: 'x' } } }], route: [dest('reviews')] }] }), ['error:invalid-key']);
+});
+
 test('VirtualService: a rule needs exactly one action; rewrite and fault never with redirect', () => {
   const r = loadText(
     vsText(

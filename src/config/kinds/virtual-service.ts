@@ -74,7 +74,17 @@ function warnLegacyGateways(gateways: readonly string[] | undefined, r: Refiner,
 
 // ---- http match --------------------------------------------------------------------------------
 
-const headerMatches = () => mapOf(headerMatchSchema, { keyRule: checkHeaderName, expected: 'a map of header matches' });
+/** Istio's prefix for matching a verified JWT's claims (gateways; RequestAuthentication needed). */
+export const JWT_CLAIM_HEADER_PREFIX = '@request.auth.claims.';
+
+/** A header name, or `@request.auth.claims.<claim>[.<nested>...]` (Istio's routing on JWT claims). */
+function checkMatchHeaderName(k: string): string | undefined {
+  if (!k.startsWith(JWT_CLAIM_HEADER_PREFIX)) return checkHeaderName(k);
+  const claims = k.slice(JWT_CLAIM_HEADER_PREFIX.length).split('.');
+  return claims.every((c) => c !== '') ? undefined : '@request.auth.claims. followed by a claim name (nested claims joined by ".")';
+}
+
+const headerMatches = () => mapOf(headerMatchSchema, { keyRule: checkMatchHeaderName, expected: 'a map of header matches' });
 
 export const httpMatchSchema = mapped(
   obj(

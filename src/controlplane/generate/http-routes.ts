@@ -14,11 +14,13 @@ import type {
   HTTPFaultInjection,
   HTTPMatchRequest,
   HTTPRoute,
+  HeaderMatch,
   Headers,
   HeaderOperations,
   StringMatch,
   VirtualServiceResource,
 } from '../../config/types.js';
+import { JWT_CLAIM_HEADER_PREFIX } from '../../config/kinds/virtual-service.js';
 import { selects } from '../../registry/registry.js';
 import type {
   HashPolicy,
@@ -30,6 +32,7 @@ import type {
   Route,
   RouteAction,
   RouteMatch,
+  RouteMetadataMatcher,
   StringMatcher,
   TypedConfig,
 } from '../../xds/resources.js';
@@ -299,15 +302,38 @@ export function translateMatch(m: HTTPMatchRequest): RouteMatch {
   const headers: HeaderMatcher[] = [];
   const pseudo: [string, StringMatch | undefined][] = [[':scheme', m.scheme], [':method', m.method], [':authority', m.authority]];
   for (const [name, sm] of pseudo) if (sm) headers.push(headerMatcher(name, sm, false));
+  const claims: RouteMetadataMatcher[] = [];
   for (const [name, sm] of Object.entries(m.headers ?? {})) {
     // VS-07: these keys are ignored inside `headers`.
     if (['uri', 'scheme', 'method', 'authority'].includes(name)) continue;
-    headers.push(headerMatcher(name.toLowerCase(), sm, false));
+    if (name.startsWith(JWT_CLAIM_HEADER_PREFIX)) claims.push(claimMatcher(name, sm, false));
+    else headers.push(headerMatcher(name.toLowerCase(), sm, false));
   }
-  for (const [name, sm] of Object.entries(m.withoutHeaders ?? {})) headers.push(headerMatcher(name.toLowerCase(), sm, true));
+  for (const [name, sm] of Object.entries(m.withoutHeaders ?? {})) {
+    if (name.startsWith(JWT_CLAIM_HEADER_PREFIX)) claims.push(claimMatcher(name, sm, true));
+    else headers.push(headerMatcher(name.toLowerCase(), sm, true));
+  }
   if (headers.length) match.headers = headers;
+  if (claims.length) match.dynamicMetadata = claims;
   const params: QueryParameterMatcher[] = Object.entries(m.queryParams ?? {}).map(([name, sm]) => ({ name, stringMatch: stringMatcherOf(sm) }));
   if (params.length) match.queryParameters = params;
   return match;
 }
 
+/**
+ * `@request.auth.claims.<a>.<b>` → a match on the verified JWT payload jwt_authn stores
+ * (`envoy.filters.http.jwt_authn` → `payload` → a → b), as Istio writes it: the claim matches when
+ * it is that string or a list holding it. Gateways pick the route again after jwt_authn
+ * (clear_route_cache), so only there does the claim decide; elsewhere the route never matches.
+ */
+function claimMatcher(name: string, sm: HeaderMatch, invert: boolean): RouteMetadataMatcher {
+  const path = ['payload', ...name.slice(JWT_CLAIM_HEADER_PREFIX.length).split('.')].map((key) => ({ key }));
+  let value: Record<string, unknown>;
+  if ('exact' in sm || 'prefix' in sm || 'regex' in sm) {
+    const stringMatch = stringMatcherOf(sm as StringMatch);
+    value = { orMatch: { valueMatchers: [{ listMatch: { oneOf: { stringMatch } } }, { stringMatch }] } };
+  } else {
+    value = { presentMatch: true }; // `{}`: the claim is there
+  }
+  return { filter: 'envoy.filters.http.jwt_authn', path, value, ...(invert ? { invert: true } : {}) };
+}

@@ -263,44 +263,47 @@ export class HttpConnectionManager {
       const v = headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
-    const match = cfg.routeTable.match(authority, matchPath, path, query, lookup);
-    const fc = d.filters;
-    if (!match) {
-      const noRoute = (): void => {
-        if (d.done) return;
-        cfg.stats.noRoute.value++;
-        const vhost = cfg.routeTable.findVirtualHost(authority);
-        const why = vhost
-          ? `no route of virtual host "${vhost.name}" matches path "${path}"`
-          : `no virtual host of route configuration "${cfg.routeTable.name}" matches host "${authority}"`;
-        this.reply(d, localReply(404, 'NR', 'route_not_found', why));
-      };
-      if (!fc) return noRoute();
-      // Envoy runs the decoder filters without a route too, and only its router answers 404 NR:
-      // a request that authentication or authorization refuses gets their 401/403 either way.
-      const r = fc.runRequest();
-      if (r && typeof (r as Promise<unknown>).then === 'function') {
-        void (r as Promise<LocalReply | undefined>).then((lr) => (lr && !d.done ? this.reply(d, lr) : noRoute()));
-      } else if (r) {
-        this.reply(d, r as LocalReply);
-      } else {
-        noRoute();
+    const first = cfg.routeTable.match(authority, matchPath, path, query, lookup)?.route ?? null;
+    const chosen = (route: CompiledRoute | null): CompiledRoute | null => {
+      if (route) {
+        info.routeName = route.name;
+        if (span) span.decorator = route.decorator;
       }
-      return;
-    }
-    info.routeName = match.route.name;
-    if (span) span.decorator = match.route.decorator;
+      return route;
+    };
+    const fc = d.filters;
     if (!fc) {
-      routeRequest(d, match.route, this.ctx, (r) => this.reply(d, r));
+      const route = chosen(first);
+      if (route) routeRequest(d, route, this.ctx, (r) => this.reply(d, r));
+      else this.noRoute(d, authority, path);
       return;
     }
-    fc.route = match.route;
+    // Envoy runs the decoder filters without a route too, and only its router answers 404 NR:
+    // a request that authentication or authorization refuses gets their 401/403 either way.
+    fc.route = chosen(first);
+    const finish = (lr: LocalReply | undefined): void => {
+      if (d.done) return;
+      if (lr) return this.reply(d, lr);
+      // A filter that learned something routes may match on (jwt_authn's verified claims)
+      // cleared the route cache: pick again, now with the request's dynamic metadata.
+      const route = fc.routeCacheCleared ? chosen(cfg.routeTable.match(authority, matchPath, path, query, lookup, info)?.route ?? null) : first;
+      if (route) routeRequest(d, route, this.ctx, (r) => this.reply(d, r));
+      else this.noRoute(d, authority, path);
+    };
     const r = fc.runRequest();
-    if (r && typeof (r as Promise<unknown>).then === 'function') {
-      void (r as Promise<LocalReply | undefined>).then((lr) => this.afterFilters(d, match.route, lr));
-    } else {
-      this.afterFilters(d, match.route, r as LocalReply | undefined);
-    }
+    if (r && typeof (r as Promise<unknown>).then === 'function') void (r as Promise<LocalReply | undefined>).then(finish);
+    else finish(r as LocalReply | undefined);
+  }
+
+  /** The router's 404 NR, saying whether the host or the path found nothing. */
+  private noRoute(d: DownstreamRequest, authority: string, path: string): void {
+    const cfg = d.cfg;
+    cfg.stats.noRoute.value++;
+    const vhost = cfg.routeTable.findVirtualHost(authority);
+    const why = vhost
+      ? `no route of virtual host "${vhost.name}" matches path "${path}"`
+      : `no virtual host of route configuration "${cfg.routeTable.name}" matches host "${authority}"`;
+    this.reply(d, localReply(404, 'NR', 'route_not_found', why));
   }
 
 
@@ -317,12 +320,6 @@ export class HttpConnectionManager {
     }
     d.cfg.stats.redirectedWithNormalizedPath.value++;
     this.reply(d, localReply(307, '', 'path_normalization_failed', `request path "${d.fullPath.slice(0, 100)}" has escaped slashes; use "${location}"`, { headers: [['location', location]] }));
-  }
-
-  private afterFilters(d: DownstreamRequest, route: CompiledRoute, r: LocalReply | undefined): void {
-    if (d.done) return;
-    if (r) this.reply(d, r);
-    else routeRequest(d, route, this.ctx, (lr) => this.reply(d, lr));
   }
 
   private applyRequestId(cfg: HcmConfig, headers: HeaderMap, req: IncomingMessage): void {

@@ -67,6 +67,8 @@ export class FilterChainRun implements FilterStream {
   private abort: AbortController | null = null;
   private ran = 0;
   route: CompiledRoute | null = null;
+  /** A filter asked for the route to be picked again after the filters (clearRouteCache). */
+  routeCacheCleared = false;
 
   constructor(private readonly d: DownstreamRequest, private readonly filters: readonly HttpFilter[]) {
     this.request = new DownstreamView(d);
@@ -86,6 +88,10 @@ export class FilterChainRun implements FilterStream {
 
   perRoute<T>(filterName: string): T | undefined {
     return this.route?.perFilter?.get(filterName) as T | undefined;
+  }
+
+  clearRouteCache(): void {
+    this.routeCacheCleared = true;
   }
 
   /** Runs request phases; resolves to a LocalReply when a filter answers, else undefined. */

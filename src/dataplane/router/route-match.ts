@@ -5,12 +5,18 @@
 import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from '../../xds/resources.js';
 import { compileFullMatch, RegexError } from '../../common/re2.js';
 import { ConfigError } from '../config/durations.js';
+import type { StreamInfo } from '../http/stream-info.js';
+// Envoy's MetadataMatcher is shared with RBAC, which compiled it first.
+import { compileMetadataMatcher } from '../../filters/http/rbac/value-matcher.js';
 
 export type HeaderLookup = (name: string) => string | undefined;
 
 export class RouteConfigError extends ConfigError {}
 
-export type Matcher = (fullPath: string, path: string, query: string, header: HeaderLookup) => boolean;
+const NO_METADATA = { dynamicMetadata: {} } as unknown as StreamInfo;
+
+/** `info` carries the dynamic metadata that `dynamicMetadata` matchers read; null before any filter ran. */
+export type Matcher = (fullPath: string, path: string, query: string, header: HeaderLookup, info: StreamInfo | null) => boolean;
 
 export function compileMatch(at: string, m: RouteMatch): Matcher {
   const caseSensitive = m.caseSensitive ?? true;
@@ -43,10 +49,19 @@ export function compileMatch(at: string, m: RouteMatch): Matcher {
   }
   const headers = (m.headers ?? []).map((h) => compileHeaderMatcher(at, h));
   const params = (m.queryParameters ?? []).map((q) => compileQueryMatcher(at, q));
-  if (headers.length === 0 && params.length === 0) return (full, p) => pathMatch(full, p);
-  return (full, p, q, h) => {
+  const metadata = (m.dynamicMetadata ?? []).map((d, i) => {
+    try {
+      return compileMetadataMatcher(d, `${at}.dynamicMetadata[${i}]`);
+    } catch (e) {
+      throw new RouteConfigError((e as Error).message);
+    }
+  });
+  if (headers.length === 0 && params.length === 0 && metadata.length === 0) return (full, p) => pathMatch(full, p);
+  return (full, p, q, h, info) => {
     if (!pathMatch(full, p)) return false;
     for (const hm of headers) if (!hm(h)) return false;
+    // Without metadata yet (the first match, before filters), a metadata matcher sees "not set".
+    for (const mm of metadata) if (!mm(info ?? NO_METADATA)) return false;
     if (params.length) {
       const parsed = new URLSearchParams(q);
       for (const pm of params) if (!pm(parsed)) return false;

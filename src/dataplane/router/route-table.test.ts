@@ -103,3 +103,26 @@ test('route timeouts: unset is Envoy\'s 15 s, "0s" disables', () => {
   assert.equal(t.match('x', '/d', '/d', '', () => undefined)?.route.timeoutMs, 15_000);
   assert.equal(t.match('x', '/z', '/z', '', () => undefined)?.route.timeoutMs, 0);
 });
+
+test('dynamic metadata matches (JWT claims): not set before filters ran, then string or list values, inverted too', () => {
+  const claim = (invert?: boolean) => ({
+    filter: 'envoy.filters.http.jwt_authn',
+    path: [{ key: 'payload' }, { key: 'groups' }],
+    value: { orMatch: { valueMatchers: [{ listMatch: { oneOf: { stringMatch: { exact: 'group1' } } } }, { stringMatch: { exact: 'group1' } }] } },
+    ...(invert ? { invert: true } : {}),
+  });
+  const t = compileRouteConfiguration({
+    name: 'claims',
+    virtualHosts: [{ name: 'gw', domains: ['*'], routes: [
+      { name: 'group1', match: { prefix: '/headers', dynamicMetadata: [claim()] }, route: { cluster: 'httpbin' } },
+      { name: 'others', match: { prefix: '/headers', dynamicMetadata: [claim(true)] }, route: { cluster: 'elsewhere' } },
+    ] }],
+  });
+  const none = () => undefined;
+  const info = (payload: unknown) => ({ dynamicMetadata: { 'envoy.filters.http.jwt_authn': { payload } } }) as unknown as Parameters<typeof t.match>[5];
+  assert.equal(t.match('gw', '/headers', '/headers', '', none)?.route.name, 'others', 'no metadata: the claim is not set, so only the inverted matcher holds');
+  assert.equal(t.match('gw', '/headers', '/headers', '', none, info({ groups: ['group2', 'group1'] }))?.route.name, 'group1');
+  assert.equal(t.match('gw', '/headers', '/headers', '', none, info({ groups: 'group1' }))?.route.name, 'group1');
+  assert.equal(t.match('gw', '/headers', '/headers', '', none, info({ groups: ['group2'] }))?.route.name, 'others');
+  assert.throws(() => compileRouteConfiguration({ name: 'bad', virtualHosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/', dynamicMetadata: [{ filter: '', path: [], value: {} }] }, route: { cluster: 'c' } }] }] }), ConfigError);
+});

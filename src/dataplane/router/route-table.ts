@@ -9,6 +9,7 @@ import { compileRoute, compileVirtualHostContext } from './route-entry.js';
 import type { CompiledRoute, VirtualHostContext } from './route-entry.js';
 import { RouteConfigError } from './route-match.js';
 import type { HeaderLookup } from './route-match.js';
+import type { StreamInfo } from '../http/stream-info.js';
 
 export type { CompiledRoute, RouteAction } from './route-entry.js';
 export type { HeaderLookup } from './route-match.js';
@@ -80,11 +81,11 @@ export class RouteTable {
     return this.star;
   }
 
-  match(authority: string, fullPath: string, path: string, query: string, header: HeaderLookup): RouteMatchResult | undefined {
+  match(authority: string, fullPath: string, path: string, query: string, header: HeaderLookup, info: StreamInfo | null = null): RouteMatchResult | undefined {
     const vhost = this.findVirtualHost(authority);
     if (!vhost) return undefined;
     for (const route of vhost.routes) {
-      if (route.matches(fullPath, path, query, header)) return { vhost, route };
+      if (route.matches(fullPath, path, query, header, info)) return { vhost, route };
     }
     return undefined;
   }

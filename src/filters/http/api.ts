@@ -53,6 +53,12 @@ export interface FilterStream {
   readonly signal: AbortSignal;
   /** This filter's compiled per-route config (route over virtual host), if the route has one. */
   perRoute<T>(filterName: string): T | undefined;
+  /**
+   * Envoy's clearRouteCache: once the filters are done, the route is picked again, so routes
+   * can match on what this filter learned (dynamic metadata). Filters before this one keep the
+   * route they saw.
+   */
+  clearRouteCache(): void;
 }
 
 export type FilterResult = void | LocalReply;

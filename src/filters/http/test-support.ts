@@ -63,6 +63,13 @@ export class FakeFilterStream implements FilterStream {
     return this.perRouteConfigs.get(filterName) as T | undefined;
   }
 
+  /** Set when the filter asked for the route to be picked again. */
+  routeCacheCleared = false;
+
+  clearRouteCache(): void {
+    this.routeCacheCleared = true;
+  }
+
   setPerRoute(filterName: string, compiled: unknown): void {
     this.perRouteConfigs.set(filterName, compiled);
   }

@@ -31,6 +31,8 @@ export interface VerifyContext {
   readonly nowSeconds: number;
   /** Metadata entries of verified tokens (payload_in_metadata / header_in_metadata keys). */
   readonly metadata: Record<string, unknown>;
+  /** Set when a verified token's provider asks for the route to be picked again. */
+  clearRouteCache?: boolean;
   /**
    * Key sources whose fetch failed during this request: Istio's requirement verifies a token
    * twice (provider, then allow_missing), and the second pass must not fetch again.
@@ -120,6 +122,7 @@ function onVerified(ctx: VerifyContext, jwt: Jwt, loc: TokenLocation, p: Provide
   if (!p.forward) loc.remove(ctx.req);
   if (p.headerInMetadata !== '') ctx.metadata[p.headerInMetadata] = jwt.header;
   if (p.payloadInMetadata !== '') ctx.metadata[p.payloadInMetadata] = normalizedPayload(jwt.payload, p.spaceDelimitedClaims);
+  if (p.clearRouteCache) ctx.clearRouteCache = true;
 }
 
 function addHeader(headers: FilterRequest['headers'], name: string, value: string): void {

@@ -61,6 +61,14 @@ test('RA-09: a valid token passes; its payload is in dynamic metadata for RBAC (
   assert.equal(stat('allowed'), 1);
 });
 
+test('clear_route_cache: a verified token of such a provider asks for the route to be picked again; none, or a failed one, does not', async () => {
+  const token = await key.sign(claims({ groups: ['group1'] }));
+  assert.equal((await istio({ clearRouteCache: true }).run(bearer(token))).s.routeCacheCleared, true);
+  assert.equal((await istio().run(bearer(token))).s.routeCacheCleared, false);
+  assert.equal((await istio({ clearRouteCache: true }).run()).s.routeCacheCleared, false, 'no token: nothing new to route on');
+  assert.equal((await istio({ clearRouteCache: true }).run(bearer('invalid'))).s.routeCacheCleared, false);
+});
+
 test('RA-07: the token is removed before the request goes upstream unless forward is set', async () => {
   const token = await key.sign(claims());
   const stripped = await istio().run({ headers: { authorization: `Bearer ${token}`, 'x-other': '1' } });

@@ -105,6 +105,7 @@ export class JwtAuthnFilter implements HttpFilter {
         const md = s.info.dynamicMetadata;
         md[JWT_AUTHN_METADATA_NAMESPACE] = { ...md[JWT_AUTHN_METADATA_NAMESPACE], ...ctx.metadata };
       }
+      if (ctx.clearRouteCache) s.clearRouteCache();
       return;
     }
     this.stats.denied.value++;

@@ -22,9 +22,8 @@ export interface ProviderDeps {
 }
 
 // Accepted and ignored: jwt_cache_config only sizes Envoy's cache of verified tokens (a speed-up
-// with no visible effect); clear_route_cache re-picks the route after claim headers are added,
-// and Strait picks the route before HTTP filters run, so claim headers cannot change it.
-const IGNORED = ['jwtCacheConfig', 'clearRouteCache'];
+// with no visible effect).
+const IGNORED = ['jwtCacheConfig'];
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   subjects: 'subject matching is not supported; use an AuthorizationPolicy on request principals instead',
@@ -36,7 +35,7 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
 const FIELDS = [
   'issuer', 'audiences', 'remoteJwks', 'localJwks', 'forward', 'fromHeaders', 'fromParams', 'fromCookies',
   'forwardPayloadHeader', 'padForwardPayloadHeader', 'payloadInMetadata', 'normalizePayloadInMetadata',
-  'headerInMetadata', 'clockSkewSeconds', 'claimToHeaders', ...IGNORED, ...Object.keys(UNSUPPORTED),
+  'headerInMetadata', 'clockSkewSeconds', 'claimToHeaders', 'clearRouteCache', ...IGNORED, ...Object.keys(UNSUPPORTED),
 ];
 
 export function compileProvider(name: string, v: unknown, at: string, deps: ProviderDeps): Provider {
@@ -74,7 +73,6 @@ export function compileProvider(name: string, v: unknown, at: string, deps: Prov
     onlyFields(n, ['spaceDelimitedClaims'], `${at}.normalizePayloadInMetadata`, 'NormalizePayload');
     spaceDelimitedClaims = strings(n.spaceDelimitedClaims, `${at}.normalizePayloadInMetadata.spaceDelimitedClaims`);
   }
-  bool(o.clearRouteCache, `${at}.clearRouteCache`);
   if (o.jwtCacheConfig !== undefined) object(o.jwtCacheConfig, `${at}.jwtCacheConfig`);
   const skew = uint32(o.clockSkewSeconds, `${at}.clockSkewSeconds`);
   return {
@@ -91,6 +89,7 @@ export function compileProvider(name: string, v: unknown, at: string, deps: Prov
     // Envoy: 0 (the proto default) means the library default of 60 s.
     clockSkewSeconds: skew > 0 ? skew : DEFAULT_CLOCK_SKEW_SECONDS,
     claimToHeaders,
+    clearRouteCache: bool(o.clearRouteCache, `${at}.clearRouteCache`),
     locations: { issuer, fromHeaders, fromParams, fromCookies, outputHeaders: [...(forwardPayloadHeader ? [forwardPayloadHeader] : []), ...claimToHeaders.map((c) => c.header)] },
   };
 }

@@ -30,6 +30,8 @@ export interface Provider {
   readonly spaceDelimitedClaims: readonly string[];
   readonly clockSkewSeconds: number;
   readonly claimToHeaders: readonly ClaimToHeader[];
+  /** Pick the route again once the filters are done, so routes can match on the claims. */
+  readonly clearRouteCache: boolean;
   readonly locations: LocationSpec;
 }
 
