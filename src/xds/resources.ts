@@ -240,8 +240,8 @@ export interface HttpService {
 export interface OpenTelemetryConfig {
   '@type': typeof OPENTELEMETRY_CONFIG_TYPE;
   httpService?: HttpService;
-  /** OTLP/gRPC; not implemented by Strait's proxy (a config with it is rejected). */
-  grpcService?: Record<string, unknown>;
+  /** OTLP/gRPC (core.v3.GrpcService; Strait's proxy speaks envoy_grpc targets). */
+  grpcService?: { envoyGrpc?: { clusterName: string; authority?: string }; timeout?: string; initialMetadata?: { key: string; value: string }[] };
   /** The Resource's service.name; default "unknown_service:envoy". */
   serviceName?: string;
 }
