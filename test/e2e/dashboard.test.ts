@@ -84,12 +84,12 @@ test('config: the applied resources and the validation result', async () => {
 test('tap: a request made during the test appears with method, path, status, latency, flags and identities', async () => {
   const frontend = (await mesh.status()).pods.find((p) => p.name.startsWith('frontend'))!;
   await page.goto(`${mesh.apiUrl}/dashboard#tap?pod=default/${frontend.name}`);
-  await page.locator('#tap-state', { hasText: 'tapping' }).waitFor({ timeout: 10_000 });
+  await page.locator('#tap-state', { hasText: 'tapping' }).waitFor({ timeout: 20_000 });
   const ids = ['e2e-dashboard-tap-1', 'e2e-dashboard-tap-2'];
   for (const id of ids) assert.equal((await request(`${mesh.gatewayUrl}/tapped/${id}`, { headers: { 'x-request-id': id } })).status, 200);
   // Inbound from the gateway, and the frontend's own call to the backend, share the request id.
   const inbound = page.locator(`#tap-rows tr[data-request-id="${ids[1]}"][data-path="/tapped/${ids[1]}"]`);
-  await inbound.waitFor({ timeout: 10_000 });
+  await inbound.waitFor({ timeout: 20_000 });
   const text = (await inbound.textContent()) ?? '';
   assert.match(text, /→ in/);
   assert.match(text, /GET/);
