@@ -2,6 +2,8 @@
 // from successive scrapes of every proxy's Istio standard metrics (istio_requests_total and
 // istio_request_duration_milliseconds, MET-01/02; labels from istio.io's metrics reference).
 //
+// TCP traffic comes from istio_tcp_connections_opened_total and the sent/received byte counters.
+//
 // A scrape round reads each proxy's exposition; each counter's increase since that proxy's
 // previous scrape (a decrease is a restarted proxy: the new value is the increase) is added to
 // an edge key made of the labels the dashboard shows (reporter, source workload, destination
@@ -15,6 +17,9 @@ import { addBuckets, histogramQuantile } from './histogram.js';
 
 export const REQUESTS_TOTAL = 'istio_requests_total';
 export const DURATION_BUCKET = 'istio_request_duration_milliseconds_bucket';
+export const TCP_OPENED = 'istio_tcp_connections_opened_total';
+const TCP_BYTES = ['istio_tcp_sent_bytes_total', 'istio_tcp_received_bytes_total'];
+const FAMILIES = [REQUESTS_TOTAL, DURATION_BUCKET, TCP_OPENED, ...TCP_BYTES];
 
 /** The labels of one edge of traffic, as the proxies report them. */
 export interface EdgeLabels {
@@ -40,6 +45,21 @@ export interface Totals {
   errors: number;
   /** Cumulative latency buckets (ms → count) of the requests. */
   readonly buckets: Map<number, number>;
+  /** TCP connections opened, and bytes both ways. */
+  connections: number;
+  bytes: number;
+}
+
+export function emptyTotals(): Totals {
+  return { requests: 0, errors: 0, buckets: new Map(), connections: 0, bytes: 0 };
+}
+
+function addTotals(into: Totals, from: Totals): void {
+  into.requests += from.requests;
+  into.errors += from.errors;
+  addBuckets(into.buckets, from.buckets);
+  into.connections += from.connections;
+  into.bytes += from.bytes;
 }
 
 interface Point extends Totals {
@@ -59,6 +79,10 @@ export interface Rates {
   readonly p50: number | null;
   readonly p99: number | null;
   readonly requests: number;
+  /** TCP connections opened per second, and bytes per second both ways. */
+  readonly cps: number;
+  readonly bytesPerSecond: number;
+  readonly connections: number;
 }
 
 export interface MeshMetricsOptions {
@@ -122,11 +146,11 @@ export class MeshMetrics {
    * does), its counters began at zero since then, so the first values are increases too.
    */
   ingest(proxyId: string, text: string, firstCountsWhole = false): void {
-    const samples = parsePrometheusText(text, [REQUESTS_TOTAL, DURATION_BUCKET]);
+    const samples = parsePrometheusText(text, FAMILIES);
     const before = this.prev.get(proxyId);
     const now = new Map<string, number>();
     for (const s of samples) {
-      if (s.name !== REQUESTS_TOTAL && s.name !== DURATION_BUCKET) continue;
+      if (!FAMILIES.includes(s.name)) continue;
       const id = seriesId(s);
       now.set(id, s.value);
       if (!before && !firstCountsWhole) continue;
@@ -134,12 +158,14 @@ export class MeshMetrics {
       // A series new since the last scrape started at 0; a smaller value means a restart.
       const delta = last === undefined || s.value < last ? s.value : s.value - last;
       // Zero-delta buckets still matter: they are the lower bounds of the next ones.
-      if (s.name === REQUESTS_TOTAL ? !(delta > 0) : !(delta >= 0)) continue;
+      if (s.name === DURATION_BUCKET ? !(delta >= 0) : !(delta > 0)) continue;
       const labels = labelsOf(s);
       const key = keyOf(labels);
       let p = this.pending.get(key);
-      if (!p) this.pending.set(key, (p = { labels, totals: { requests: 0, errors: 0, buckets: new Map() } }));
-      if (s.name === REQUESTS_TOTAL) {
+      if (!p) this.pending.set(key, (p = { labels, totals: emptyTotals() }));
+      if (s.name === TCP_OPENED) p.totals.connections += delta;
+      else if (s.name !== REQUESTS_TOTAL && s.name !== DURATION_BUCKET) p.totals.bytes += delta;
+      else if (s.name === REQUESTS_TOTAL) {
         p.totals.requests += delta;
         if (isError(s.labels.response_code)) p.totals.errors += delta;
       } else {
@@ -165,7 +191,7 @@ export class MeshMetrics {
     this.roundTimes.push(t);
     if (this.roundTimes.length > this.maxRounds + 1) this.roundTimes.shift();
     for (const [key, p] of this.pending) {
-      if (p.totals.requests <= 0) continue;
+      if (p.totals.requests <= 0 && p.totals.connections <= 0 && p.totals.bytes <= 0) continue;
       let ks = this.keys.get(key);
       if (!ks) {
         if (this.keys.size >= this.maxKeys) continue;
@@ -198,13 +224,8 @@ export class MeshMetrics {
     const since = this.roundNo - n;
     const out: { labels: EdgeLabels; totals: Totals }[] = [];
     for (const ks of this.keys.values()) {
-      const t: Totals = { requests: 0, errors: 0, buckets: new Map() };
-      for (const p of ks.points) {
-        if (p.round <= since) continue;
-        t.requests += p.requests;
-        t.errors += p.errors;
-        addBuckets(t.buckets, p.buckets);
-      }
+      const t = emptyTotals();
+      for (const p of ks.points) if (p.round > since) addTotals(t, p);
       out.push({ labels: ks.labels, totals: t });
     }
     return out;
@@ -222,15 +243,8 @@ export class MeshMetrics {
     for (let r = Math.max(firstRound + 1, this.roundNo - points + 1); r <= this.roundNo; r++) {
       const from = Math.max(firstRound, r - smooth);
       const seconds = (times[r - firstRound]! - times[from - firstRound]!) / 1000;
-      const t: Totals = { requests: 0, errors: 0, buckets: new Map() };
-      for (const k of chosen) {
-        for (const p of k.points) {
-          if (p.round <= from || p.round > r) continue;
-          t.requests += p.requests;
-          t.errors += p.errors;
-          addBuckets(t.buckets, p.buckets);
-        }
-      }
+      const t = emptyTotals();
+      for (const k of chosen) for (const p of k.points) if (p.round > from && p.round <= r) addTotals(t, p);
       out.push({ t: times[r - firstRound]!, rates: ratesOf(t, seconds) });
     }
     return out;
@@ -244,16 +258,15 @@ export function ratesOf(t: Totals, seconds: number): Rates {
     p50: histogramQuantile(0.5, t.buckets),
     p99: histogramQuantile(0.99, t.buckets),
     requests: t.requests,
+    cps: seconds > 0 ? t.connections / seconds : 0,
+    bytesPerSecond: seconds > 0 ? t.bytes / seconds : 0,
+    connections: t.connections,
   };
 }
 
 /** Sums totals. */
 export function sumTotals(list: readonly Totals[]): Totals {
-  const t: Totals = { requests: 0, errors: 0, buckets: new Map() };
-  for (const x of list) {
-    t.requests += x.requests;
-    t.errors += x.errors;
-    addBuckets(t.buckets, x.buckets);
-  }
+  const t = emptyTotals();
+  for (const x of list) addTotals(t, x);
   return t;
 }

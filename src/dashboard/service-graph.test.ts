@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeshMetrics } from './mesh-metrics.js';
 import { buildServiceGraph } from './service-graph.js';
-import { BACKEND_V1, BACKEND_V2, FRONTEND_DST, FRONTEND_SRC, GATEWAY, istioExposition, times } from './test-support.js';
+import { BACKEND_V1, BACKEND_V2, FRONTEND_DST, FRONTEND_SRC, GATEWAY, istioExposition, istioTcpExposition, times } from './test-support.js';
 import type { Hop } from './test-support.js';
 
 const T0 = 1_700_000_000_000;
@@ -87,4 +87,22 @@ test('a caller without a proxy is the unknown node; a request with no service go
   const g = seedGraph({ frontend: [{ hop: unknownSrc, latencies: times(3, 2) }] });
   assert.ok(g.nodes.some((n) => n.id === 'unknown' && n.kind === 'unknown'));
   assert.ok(g.edges.some((x) => x.source === 'unknown' && x.target === 'service:frontend.default.svc.cluster.local' && x.security === 'plaintext'));
+});
+
+test('TCP traffic (istio_tcp_* counters) makes edges with connection and byte rates', () => {
+  const m = new MeshMetrics();
+  const db: Hop['dst'] = ['mysql', 'default', 'mysql', 'mysql'];
+  m.ingest('fe', '');
+  m.ingest('db', '');
+  m.endRound(T0);
+  m.ingest('fe', istioTcpExposition([{ hop: { reporter: 'source', src: FRONTEND_SRC, dst: db }, opened: 5, sent: 4000, received: 6000 }]));
+  m.ingest('db', istioTcpExposition([{ hop: { reporter: 'destination', src: FRONTEND_SRC, dst: db }, opened: 5, sent: 6000, received: 4000 }]));
+  m.endRound(T0 + 10_000);
+  const g = buildServiceGraph(m.totals(2), m.windowSeconds(2));
+  const e = g.edges.find((x) => x.id === 'workload:default/frontend->service:mysql.default.svc.cluster.local')!;
+  assert.equal(e.rates.requests, 0);
+  assert.equal(e.rates.cps, 0.5);
+  assert.equal(e.rates.bytesPerSecond, 1000);
+  assert.equal(e.security, 'mtls');
+  assert.equal(g.nodes.find((n) => n.id === 'workload:default/mysql')!.idle, false);
 });

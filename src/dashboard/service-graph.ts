@@ -153,7 +153,7 @@ export function buildServiceGraph(entries: readonly Entry[], windowSeconds: numb
     const basis = inbound.length > 0 ? inbound : prefer(n.outbound, 'source').entries;
     const rates = ratesOf(sumTotals(basis.map((e) => e.totals)), windowSeconds);
     const gateway = n.gateway || (n.kind === 'workload' && /ingressgateway|egressgateway/.test(n.name));
-    out.push({ id, kind: n.kind, name: n.name, namespace: n.namespace, gateway, idle: rates.requests === 0, rates });
+    out.push({ id, kind: n.kind, name: n.name, namespace: n.namespace, gateway, idle: rates.requests === 0 && rates.connections === 0 && rates.bytesPerSecond === 0, rates });
   }
   out.sort((a, b) => a.id.localeCompare(b.id));
   edges.sort((a, b) => a.id.localeCompare(b.id));

@@ -66,6 +66,16 @@ export function istioExposition(hops: readonly { hop: Hop; latencies: readonly n
   return lines.join('\n') + '\n';
 }
 
+/** A TCP hop's counters: connections opened and bytes each way (no response code, no histogram). */
+export function istioTcpExposition(hops: readonly { hop: Hop; opened: number; sent: number; received: number }[]): string {
+  const lines: string[] = [];
+  for (const { hop, opened, sent, received } of hops) {
+    const l = labelsText({ ...hop }).replace(/,?response_code="[^"]*"|,?grpc_response_status="[^"]*"|,?response_flags="[^"]*"/g, '').replace('request_protocol="http"', 'request_protocol="tcp"');
+    lines.push(`istio_tcp_connections_opened_total{${l}} ${opened}`, `istio_tcp_connections_closed_total{${l}} ${opened}`, `istio_tcp_sent_bytes_total{${l}} ${sent}`, `istio_tcp_received_bytes_total{${l}} ${received}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 export const GATEWAY: Hop['src'] = ['istio-ingressgateway', 'istio-system', 'istio-ingressgateway-service-account'];
 export const FRONTEND_SRC: Hop['src'] = ['frontend', 'default', 'frontend'];
 export const FRONTEND_DST: Hop['dst'] = ['frontend', 'default', 'frontend', 'frontend'];

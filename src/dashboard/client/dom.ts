@@ -30,6 +30,10 @@ export function rps(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
+export function bytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} KB` : `${n.toFixed(0)} B`;
+}
+
 export function pct(r: number | null): string {
   if (r === null) return '–';
   const p = r * 100;

@@ -3,7 +3,7 @@
 // colour says health, a dashed line says the hop is not (known to be) mutual TLS, a lock that it
 // is. Clicking a node lists its edges. Redrawn from /api/graph on every refresh.
 
-import { h, health, ms, pct, rps, s } from './dom.js';
+import { bytes, h, health, ms, pct, rps, s } from './dom.js';
 import { layoutGraph } from './graph-layout.js';
 import type { GraphEdge, GraphNode, ServiceGraph } from './types.js';
 
@@ -26,6 +26,7 @@ function nodeClass(n: GraphNode): string {
 /** Two lines: rate and errors, then latency and the mTLS state. */
 function edgeLabel(e: GraphEdge): [string, string] {
   const tls = e.security === 'mtls' ? 'mTLS' : e.security === 'mixed' ? 'partly mTLS' : e.security === 'plaintext' ? 'plaintext' : '';
+  if (e.rates.requests === 0 && (e.rates.connections > 0 || e.rates.bytesPerSecond > 0)) return [`TCP ${rps(e.rates.cps)} conn/s`, `${bytes(e.rates.bytesPerSecond)}/s${tls ? ` · ${tls}` : ''}`];
   if (e.rates.requests === 0) return ['idle', tls];
   return [`${rps(e.rates.rps)} rps · ${pct(e.rates.errorRate)} err`, `p50 ${ms(e.rates.p50)} · p99 ${ms(e.rates.p99)}${tls ? ` · ${tls}` : ''}`];
 }
@@ -49,7 +50,8 @@ export function renderGraph(root: HTMLElement, g: ServiceGraph, selected: string
     const a = pos.get(e.source);
     const b = pos.get(e.target);
     if (!a || !b) continue;
-    const cls = health(e.rates.requests > 0 ? e.rates.errorRate : null);
+    const tcp = e.rates.connections > 0 || e.rates.bytesPerSecond > 0;
+    const cls = e.rates.requests > 0 ? health(e.rates.errorRate) : tcp ? 'ok' : '';
     const color = COLORS[cls]!;
     const x1 = a.x + 28;
     const x2 = b.x - 30;
@@ -73,7 +75,7 @@ export function renderGraph(root: HTMLElement, g: ServiceGraph, selected: string
     svg.append(
       s(
         'g',
-        { class: `edge ${e.security} ${e.rates.requests === 0 ? 'idle' : ''}`, 'data-edge-id': e.id, 'data-source': e.source, 'data-target': e.target, 'data-security': e.security },
+        { class: `edge ${e.security} ${e.rates.requests === 0 && !tcp ? 'idle' : ''}`, 'data-edge-id': e.id, 'data-source': e.source, 'data-target': e.target, 'data-security': e.security },
         s('title', {}, title),
         s('path', { d, stroke: color, 'stroke-width': Math.min(6, 1.5 + Math.log10(1 + e.rates.rps) * 2), 'marker-end': `url(#arrow-${cls || 'none'})` }),
         s('text', { x: lx, y: ly - 13, 'text-anchor': 'middle' }, line1),

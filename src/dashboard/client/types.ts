@@ -7,6 +7,10 @@ export interface Rates {
   p50: number | null;
   p99: number | null;
   requests: number;
+  /** TCP: connections opened per second, bytes per second both ways. */
+  cps: number;
+  bytesPerSecond: number;
+  connections: number;
 }
 
 export interface GraphNode {
