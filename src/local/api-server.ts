@@ -13,7 +13,7 @@ import { PROXY_CONTAINER } from './local-pod.js';
 import type { SupervisedProcess } from './process-supervisor.js';
 import type { IssuedSummary } from '../controlplane/control-plane.js';
 import { systemClock } from '../common/clock.js';
-import { Dashboard } from '../dashboard/dashboard.js';
+import { Dashboard, loopbackHost } from '../dashboard/dashboard.js';
 import { localMeshView } from '../dashboard/mesh-view.js';
 
 export interface ContainerStatus {
@@ -186,6 +186,10 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(v, null, 2) + '\n');
     };
+    // The API changes the running mesh. A web page must not reach it: not through a name that
+    // resolves to this machine (DNS rebinding: the Host is not loopback), nor by posting here
+    // from another site (browsers send its Origin).
+    if (!sameMachine(req)) return json(403, { error: 'the API answers only requests made on this machine (loopback Host, no foreign Origin)' });
     if (req.method === 'POST' && (u.pathname === '/api/apply' || u.pathname === '/api/delete')) {
       const del = u.pathname === '/api/delete';
       readJson(req).then(
@@ -240,4 +244,14 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
   dashboard.start();
   server.once('close', () => void dashboard.stop());
   return { server, url, dashboardUrl: `${url}/dashboard` };
+}
+
+/** A loopback Host, and no Origin or a loopback one: what the CLI and the dashboard send. */
+export function sameMachine(req: http.IncomingMessage): boolean {
+  if (!loopbackHost(req.headers.host)) return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (!URL.canParse(origin)) return false;
+  const o = new URL(origin);
+  return (o.protocol === 'http:' || o.protocol === 'https:') && loopbackHost(o.host);
 }

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { eventually, request } from '../helpers/http.js';
@@ -109,4 +110,23 @@ test('apply without a running mesh says how to point at one', () => {
   const r = spawnSync(process.execPath, [CLI, 'apply', '-f', path.join(ROOT, 'examples/seed/gateway.yaml'), '--server', 'http://127.0.0.1:9'], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /cannot reach http:\/\/127\.0\.0\.1:9 .*Is `strait up` running\? Use --server URL/);
+});
+
+test('a web page cannot change the mesh: a foreign Origin (CSRF) or Host (DNS rebinding) is refused with 403', async () => {
+  const body = JSON.stringify({ file: '/tmp/evil.yaml', text: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: evil}\n' });
+  const before = (await mesh.status()).controlPlane.configGeneration;
+  // A browser posting from another site sends its Origin; text/plain needs no preflight.
+  const csrf = await fetch(`${mesh.apiUrl}/api/apply`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://evil.example' }, body });
+  assert.equal(csrf.status, 403);
+  // A name the attacker controls, rebound to this machine: the Host is not loopback.
+  const { status } = await new Promise<{ status: number }>((resolve, reject) => {
+    const u = new URL(`${mesh.apiUrl}/api/status`);
+    http.get({ host: u.hostname, port: u.port, path: u.pathname, headers: { host: `evil.example:${u.port}` } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    }).on('error', reject);
+  });
+  assert.equal(status, 403);
+  assert.equal((await mesh.status()).controlPlane.configGeneration, before, 'nothing was applied');
+  // The CLI (no Origin, loopback Host) still works: the other tests in this file use it.
 });
