@@ -9,6 +9,7 @@
 //   GET /api/proxy/<page>?pod=    a proxy's admin page (admin-relay.ts; `strait proxy-config`)
 // Everything is served from this process: no CDN, works offline.
 
+import { loopbackHost } from '../common/same-machine.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,12 +48,8 @@ function assetDirs(): string[] {
 
 const ASSET = /^\/dashboard\/assets\/([a-z0-9-]+\.js)$/;
 
-/** A Host header naming this machine's loopback (an IP in 127/8, ::1 or localhost), any port. */
-export function loopbackHost(host: string | undefined): boolean {
-  if (!host) return true;
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
-}
+// Re-exported: the dashboard's tests and callers name it here.
+export { loopbackHost };
 
 export class Dashboard {
   readonly metrics: MeshMetrics;

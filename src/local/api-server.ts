@@ -13,7 +13,8 @@ import { PROXY_CONTAINER } from './local-pod.js';
 import type { SupervisedProcess } from './process-supervisor.js';
 import type { IssuedSummary } from '../controlplane/control-plane.js';
 import { systemClock } from '../common/clock.js';
-import { Dashboard, loopbackHost } from '../dashboard/dashboard.js';
+import { sameMachine } from '../common/same-machine.js';
+import { Dashboard } from '../dashboard/dashboard.js';
 import { localMeshView } from '../dashboard/mesh-view.js';
 
 export interface ContainerStatus {
@@ -246,12 +247,3 @@ export async function startApiServer(runner: LocalRunner, port: number): Promise
   return { server, url, dashboardUrl: `${url}/dashboard` };
 }
 
-/** A loopback Host, and no Origin or a loopback one: what the CLI and the dashboard send. */
-export function sameMachine(req: http.IncomingMessage): boolean {
-  if (!loopbackHost(req.headers.host)) return false;
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (!URL.canParse(origin)) return false;
-  const o = new URL(origin);
-  return (o.protocol === 'http:' || o.protocol === 'https:') && loopbackHost(o.host);
-}

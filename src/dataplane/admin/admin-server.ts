@@ -3,6 +3,7 @@
 // NDJSON stream of completed requests, tap-stream.ts), which Envoy does not have. It binds its own
 // address (pod-local in a mesh) and never shares a socket with traffic listeners.
 
+import { sameMachine } from '../../common/same-machine.js';
 import http from 'node:http';
 import type { IdentityAgent } from '../identity/identity-agent.js';
 import type { Proxy } from '../proxy.js';
@@ -122,6 +123,8 @@ export function startAdminServer(proxy: Proxy, host: string, port: number, onQui
         return json(proxy.listeners.list().map((l) => ({ name: l.name, address: `${l.host}:${l.port}` })));
       case '/quitquitquit':
         if (req.method !== 'POST') return send(405, 'use POST\n');
+        // Stopping the proxy is for the runner and the operator, not for a web page.
+        if (!sameMachine(req)) return send(403, 'refused: not a request made on this machine (Host or Origin)\n');
         send(200, 'OK\n');
         onQuit();
         return;
