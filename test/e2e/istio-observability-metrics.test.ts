@@ -139,11 +139,12 @@ test('MET-01/TEL-03: each backend reports the frontend as its caller; the Teleme
   assert.ok(parse(v2, 'istio_response_bytes_count').every((s) => s.labels.response_flags === '-'));
 });
 
-test('Envoy-style proxy stats sit beside them: cluster, listener and HCM counters, circuit-breaker gauges', async () => {
+test('Envoy-style proxy stats sit beside them: cluster, HCM and listener counters, circuit-breaker gauges', async () => {
   const text = await exposition(pod('frontend-'));
   assert.match(text, /^envoy_cluster_upstream_rq_total\{cluster_name="outbound\|8080\|\|backend\.default\.svc\.cluster\.local"\} [1-9]/m);
   assert.match(text, /^envoy_http_downstream_rq_total\{http_conn_manager_prefix="[^"]+"\} [1-9]/m);
   assert.match(text, /^envoy_cluster_circuit_breakers_default_remaining_rq\{cluster_name="outbound\|8080\|\|backend\.default\.svc\.cluster\.local"\} \d+/m);
+  assert.match(text, /^envoy_listener_downstream_cx_total\{listener_address="[\d.]+_15001"\} [1-9]/m);
 });
 
 test('the pod\'s merged endpoint (:15020/stats/prometheus on the pod-local address) serves the same metrics', async () => {
