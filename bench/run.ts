@@ -46,6 +46,8 @@ interface Options {
   pin: boolean;
   /** Strait traces this percent of requests (absent: no tracing config, as before). */
   readonly tracing?: number;
+  /** Strait's listener records Istio's standard metrics (istio.stats), as a gateway does. */
+  readonly istioMetrics?: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -57,6 +59,7 @@ const USAGE = `usage: npm run bench -- [options]
   --systems LIST    comma-separated subset of ${ALL_SYSTEMS.join(',')} (default: all)
   --no-pin          do not pin processes to CPUs with taskset
   --tracing P       Strait's listener traces P percent of requests (Zipkin, spans sent to the origin)
+  --istio-metrics   Strait's listener records Istio's standard metrics (istio.stats, reporter source)
   -h, --help        this text`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number, min = 1): number {
@@ -78,6 +81,7 @@ function parseOptions(argv: string[]): Options | null {
       systems: { type: 'string' },
       'no-pin': { type: 'boolean' },
       tracing: { type: 'string' },
+      'istio-metrics': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -97,6 +101,7 @@ function parseOptions(argv: string[]): Options | null {
     systems: ALL_SYSTEMS.filter((s) => systems.includes(s)),
     pin: !values['no-pin'],
     ...(values.tracing !== undefined ? { tracing: Number(values.tracing) } : {}),
+    ...(values['istio-metrics'] ? { istioMetrics: true } : {}),
   };
   if (o.tracing !== undefined && !(o.tracing >= 0 && o.tracing <= 100)) throw new Error(`--tracing must be a percentage, got ${JSON.stringify(values.tracing)}\n${USAGE}`);
   if (o.threads > o.connections) throw new Error(`--threads (${o.threads}) cannot exceed --connections (${o.connections})`);
@@ -382,7 +387,7 @@ async function main(): Promise<number> {
         const proc = await startHaproxy(workDir, port, originPort, sutCpu);
         sut = { name, url: `http://${HOST}:${port}/`, proc };
       } else {
-        const s = await startStrait(workDir, originPort, sutCpu, o.tracing);
+        const s = await startStrait(workDir, originPort, sutCpu, o.tracing, o.istioMetrics);
         sut = { name, url: `http://${HOST}:${s.port}/`, proc: s.proc };
       }
       await assertAnswers200(name, sut.url, BODY.length);

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bootstrap, HttpConnectionManager } from '../../src/xds/resources.js';
+import type { Bootstrap, HttpConnectionManager, HttpFilter } from '../../src/xds/resources.js';
+import { workloadLabels } from '../../src/telemetry/metrics/labels.js';
+import { statsFilter } from '../../src/telemetry/metrics/stats-config.js';
 import { HOST, waitUntilAnswering } from './net.js';
 import { spawnManaged, type Managed } from './processes.js';
 
@@ -17,7 +19,7 @@ export const STRAIT_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', impor
  * (Zipkin tracer, B3 propagation, Istio's tags) and sends the spans to the origin, which
  * answers 200 to anything: the cost of sampling, propagation, spans and export.
  */
-export function straitBootstrap(originPort: number, tracingPercent?: number): Bootstrap {
+export function straitBootstrap(originPort: number, tracingPercent?: number, istioMetrics = false): Bootstrap {
   const hcm: HttpConnectionManager = {
     '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
     statPrefix: 'bench',
@@ -26,7 +28,12 @@ export function straitBootstrap(originPort: number, tracingPercent?: number): Bo
       name: 'bench',
       virtualHosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'origin', timeout: '0s' } }] }],
     },
-    httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+    httpFilters: [
+      // With istioMetrics: Istio's standard metrics as a gateway records them (every request
+      // labelled and counted in istio_requests_total and the three histograms).
+      ...(istioMetrics ? [statsFilter({ reporter: 'source', local: workloadLabels({ name: 'bench-gw', namespace: 'default', labels: { app: 'bench-gw' } }, undefined) }) as unknown as HttpFilter] : []),
+      { name: 'envoy.filters.http.router', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+    ],
   };
   if (tracingPercent !== undefined) {
     hcm.tracing = {
@@ -70,10 +77,10 @@ export interface StraitProcess {
 }
 
 /** Writes the bootstrap, starts the proxy, waits for its listener line and a first answer. */
-export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number): Promise<StraitProcess> {
+export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number, istioMetrics = false): Promise<StraitProcess> {
   if (!fs.existsSync(STRAIT_MAIN)) throw new Error(`${STRAIT_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const bootstrapPath = path.join(dir, 'strait-bootstrap.json');
-  fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort, tracingPercent), null, 2));
+  fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort, tracingPercent, istioMetrics), null, 2));
   const proc = spawnManaged({
     name: 'strait',
     command: process.execPath,
