@@ -23,7 +23,7 @@ function nginxBuildInfo(): string {
 }
 
 /** Temp-path directives for the modules this nginx build has (so nothing points at /var/lib). */
-function tempPaths(dir: string, name: string): string {
+export function tempPaths(dir: string, name: string): string {
   const built = nginxBuildInfo();
   const lines = [`client_body_temp_path ${path.join(dir, `${name}-body`)};`];
   for (const m of ['proxy', 'fastcgi', 'uwsgi', 'scgi']) {
@@ -32,7 +32,7 @@ function tempPaths(dir: string, name: string): string {
   return lines.map((l) => `  ${l}`).join('\n');
 }
 
-function common(dir: string, name: string): string {
+export function common(dir: string, name: string): string {
   return `# written by strait bench/lib/nginx.ts
 worker_processes 1;
 pid ${path.join(dir, `${name}.pid`)};
