@@ -2,11 +2,14 @@
 // a real `strait up examples/seed`: after traffic through the gateway, the service graph shows
 // the seed flow's nodes (gateway, frontend, backend) and mTLS edges, the services view their
 // golden metrics, the config view the applied resources, and the live tap a request made during
-// the test. Saves docs/images/dashboard-graph.png and dashboard-tap.png for docs/observability.md.
+// the test. Screenshots go to a temporary directory; with STRAIT_UPDATE_SCREENSHOTS=1 they
+// replace docs/images/dashboard-graph.png and dashboard-tap.png (docs/observability.md), so a
+// plain `npm test` leaves the tree clean.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -23,7 +26,7 @@ function chromiumPath(): string {
   return found;
 }
 
-const IMAGES = path.join(ROOT, 'docs/images');
+const IMAGES = process.env.STRAIT_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/images') : fs.mkdtempSync(path.join(os.tmpdir(), 'strait-dashboard-shots-'));
 let mesh: RunningMesh;
 let browser: Browser;
 let page: Page;
@@ -38,6 +41,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await mesh?.stop();
+  if (!IMAGES.startsWith(ROOT)) fs.rmSync(IMAGES, { recursive: true, force: true });
 });
 
 const GATEWAY_TO_FRONTEND = 'workload:istio-system/istio-ingressgateway->service:frontend.default.svc.cluster.local';
