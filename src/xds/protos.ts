@@ -22,6 +22,8 @@ const PROTO_FILES = [
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
+  // The CEL access-log filter (Telemetry accessLogging filter.expression), an Any in AccessLogFilter.
+  'envoy/extensions/access_loggers/filters/cel/v3/cel.proto',
   'google/rpc/status.proto',
   // HTTP filters Strait implements (src/filters/http/), so their typed configs travel over xDS.
   'envoy/extensions/filters/http/fault/v3/fault.proto',

@@ -26,6 +26,9 @@ export const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transpo
 export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 export const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+/** The CEL access-log filter Istio writes for Telemetry accessLogging[].filter (ExtensionFilter name and config type). */
+export const CEL_ACCESS_LOG_FILTER = 'envoy.access_loggers.extension_filters.cel';
+export const CEL_EXPRESSION_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter';
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 export const TCP_PROXY_FILTER_NAME = 'envoy.filters.network.tcp_proxy';
 export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
@@ -136,7 +139,28 @@ export interface Listener {
 
 export interface AccessLog {
   name: string;
+  /** Which requests are logged (envoy.config.accesslog.v3.AccessLogFilter); absent: all. */
+  filter?: AccessLogFilter;
   typedConfig: TypedConfig;
+}
+
+/** envoy.config.accesslog.v3.ComparisonFilter: op (default EQ) against a runtime value's default. */
+export interface AccessLogComparison {
+  op?: 'EQ' | 'GE' | 'LE' | 'NE';
+  value: { defaultValue?: number; runtimeKey: string };
+}
+
+/** envoy.config.accesslog.v3.AccessLogFilter: exactly one of these (the ones Strait runs). */
+export interface AccessLogFilter {
+  statusCodeFilter?: { comparison: AccessLogComparison };
+  durationFilter?: { comparison: AccessLogComparison };
+  notHealthCheckFilter?: Record<string, never>;
+  andFilter?: { filters: AccessLogFilter[] };
+  orFilter?: { filters: AccessLogFilter[] };
+  /** Requests with any of these flags; empty: with any flag at all. */
+  responseFlagFilter?: { flags?: string[] };
+  /** CEL_ACCESS_LOG_FILTER with `{'@type': CEL_EXPRESSION_FILTER_TYPE, expression}`. */
+  extensionFilter?: { name: string; typedConfig: TypedConfig };
 }
 
 export interface HttpFilter {

@@ -7,6 +7,7 @@ import type { HttpConnectionManager } from './connection-manager.js';
 import { REASONS } from './local-reply.js';
 import { newStreamInfo } from './stream-info.js';
 import type { StreamInfo } from './stream-info.js';
+import { writeAccessLogs } from '../../telemetry/access-log/access-logs.js';
 
 export function writeClientError(manager: HttpConnectionManager, err: NodeJS.ErrnoException, socket: Socket): void {
   const code = err.code ?? '';
@@ -46,7 +47,7 @@ export function writeClientError(manager: HttpConnectionManager, err: NodeJS.Err
   info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
   info.method = '-';
   info.path = '-';
-  for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+  writeAccessLogs(cfg.accessLogs, info);
 }
 
 /** CONNECT arrives on its own server event; Strait does not tunnel, so it answers 405 and logs. */
@@ -71,5 +72,5 @@ export function rejectConnect(manager: HttpConnectionManager, req: { url?: strin
   info.bytesSent = Buffer.byteLength(body);
   info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;
   info.downstreamRemoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
-  for (const log of manager.config.accessLogs) log.sink?.write(log.format(info));
+  writeAccessLogs(manager.config.accessLogs, info);
 }

@@ -31,6 +31,7 @@ import { trustedXffAddress } from './trusted-client.js';
 import { finishSpan, startSpan } from '../../telemetry/tracing/http-tracing.js';
 import type { ProxySpan } from '../../telemetry/tracing/span.js';
 import type { TapHub } from './tap.js';
+import { writeAccessLogs } from '../../telemetry/access-log/access-logs.js';
 
 export interface ProxyContext {
   readonly clusters: ClusterManager;
@@ -396,7 +397,7 @@ export class HttpConnectionManager {
     d.filters?.log();
     if (d.span && cfg.tracing) finishSpan(cfg.tracing, d.span, info, info.endMono);
     cfg.istioStats?.recordHttp(info, d.req.socket.remoteAddress, this.ctx.clusters);
-    for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+    writeAccessLogs(cfg.accessLogs, info);
     if (this.ctx.tap?.subscribers) this.ctx.tap.publish(info, cfg.statPrefix, d.req.socket);
   }
 }

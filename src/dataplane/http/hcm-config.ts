@@ -4,10 +4,9 @@
 // instead of serving something other than what was asked.
 
 import type { StatsRegistry, Counter, Gauge } from '../../telemetry/stats/stats.js';
-import { compileJsonFormat, compileTextFormat, ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
-import type { AccessLogSink } from '../../telemetry/access-log/sink.js';
-import type { StreamInfo } from './stream-info.js';
-import { FILE_ACCESS_LOG_TYPE, HCM_TYPE, ROUTER_TYPE, STDOUT_ACCESS_LOG_TYPE } from '../../xds/resources.js';
+import { AccessLogConfigError, compileAccessLogs as compileLogs } from '../../telemetry/access-log/access-logs.js';
+import type { CompiledAccessLog } from '../../telemetry/access-log/access-logs.js';
+import { HCM_TYPE, ROUTER_TYPE } from '../../xds/resources.js';
 import type { AccessLog, HttpConnectionManager } from '../../xds/resources.js';
 import type { ClientCertConfig } from './client-cert-header.js';
 import { ConfigError, optionalDurationMs } from '../config/durations.js';
@@ -24,12 +23,7 @@ import { compileStatsConfig, isStatsFilterConfig } from '../../telemetry/metrics
 import { compileTracing } from '../../telemetry/tracing/tracing-config.js';
 import type { TracerRegistry } from '../../telemetry/tracing/tracer-registry.js';
 
-export interface CompiledAccessLog {
-  readonly format: (s: StreamInfo) => string;
-  /** Path as configured ('/dev/stdout', a file); the proxy maps it to a sink. */
-  readonly path: string;
-  sink: AccessLogSink | null;
-}
+export type { CompiledAccessLog };
 
 export interface HcmStats {
   readonly rqTotal: Counter;
@@ -190,36 +184,14 @@ export function compileHcm(
   };
 }
 
-interface SubstitutionFormat {
-  textFormat?: string;
-  textFormatSource?: { inlineString?: string };
-  jsonFormat?: Record<string, string>;
-}
-
-export function compileAccessLogs(at: string, logs: readonly AccessLog[] | undefined): CompiledAccessLog[] {
-  return (logs ?? []).map((a) => compileAccessLog(at, a));
-}
-
-function compileAccessLog(at: string, a: AccessLog): CompiledAccessLog {
-  const cfg = a.typedConfig as { '@type': string; path?: string; logFormat?: SubstitutionFormat };
-  let path: string;
-  if (cfg['@type'] === FILE_ACCESS_LOG_TYPE) {
-    if (!cfg.path) throw new ConfigError(`${at}: file access log needs a path`);
-    path = cfg.path;
-  } else if (cfg['@type'] === STDOUT_ACCESS_LOG_TYPE) {
-    path = '/dev/stdout';
-  } else {
-    throw new ConfigError(`${at}: access logger ${cfg['@type']} is not supported`);
-  }
-  const lf = cfg.logFormat;
-  let format: (s: StreamInfo) => string;
+/** A listener's access logs (telemetry/access-log/access-logs.ts); `http` false for a TCP proxy. */
+export function compileAccessLogs(at: string, logs: readonly AccessLog[] | undefined, http = true): CompiledAccessLog[] {
   try {
-    if (lf?.jsonFormat) format = compileJsonFormat(lf.jsonFormat);
-    else format = compileTextFormat(lf?.textFormatSource?.inlineString ?? lf?.textFormat ?? ISTIO_TEXT_FORMAT);
+    return compileLogs(at, logs, http);
   } catch (e) {
-    throw new ConfigError(`${at}: ${(e as Error).message}`);
+    if (e instanceof AccessLogConfigError) throw new ConfigError(e.message);
+    throw e;
   }
-  return { format, path, sink: null };
 }
 
 const ESCAPED_SLASHES: readonly EscapedSlashesAction[] = ['KEEP_UNCHANGED', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'];

@@ -20,6 +20,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CloseConnection, NetworkFilter } from '../../filters/network/api.js';
 import { runNetworkFilters } from './network-filters.js';
 import type { IstioMetrics, TcpConnectionStats } from '../../telemetry/metrics/istio-metrics.js';
+import { writeAccessLogs } from '../../telemetry/access-log/access-logs.js';
 
 export interface TcpProxyConfig {
   readonly statPrefix: string;
@@ -47,7 +48,7 @@ export function compileTcpProxy(listener: string, t: TcpProxy, stats: StatsRegis
     clusters,
     total,
     idleTimeoutMs: optionalDurationMs(t.idleTimeout, `${at} idleTimeout`, 3_600_000),
-    accessLogs: compileAccessLogs(at, t.accessLog),
+    accessLogs: compileAccessLogs(at, t.accessLog, false),
     filters: filters.length ? filters : null,
     istioStats,
     stats: {
@@ -112,7 +113,7 @@ export function proxyTcp(cfg: TcpProxyConfig, ctx: TcpContext, socket: net.Socke
       istio ??= cfg.istioStats.openTcp(info, socket.remoteAddress, ctx.clusters, null);
       cfg.istioStats.closeTcp(istio, info);
     }
-    for (const log of cfg.accessLogs) log.sink?.write(log.format(info));
+    writeAccessLogs(cfg.accessLogs, info);
   };
   socket.on('error', () => socket.destroy());
   if (cfg.filters) {

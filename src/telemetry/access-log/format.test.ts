@@ -54,3 +54,16 @@ test('unknown commands are config errors', () => {
   assert.throws(() => compileTextFormat('%NOT_A_THING%'), /unknown access log command %NOT_A_THING%/);
   assert.throws(() => compileTextFormat('%REQ()%'), /needs a header name/);
 });
+
+test('omit_empty_values: text prints nothing for empty values, JSON leaves the keys out', () => {
+  const s = info();
+  assert.equal(compileTextFormat('%RESPONSE_FLAGS%|%RESPONSE_CODE%', { omitEmptyValues: true })(s), '|418\n');
+  const o = JSON.parse(compileJsonFormat({ flags: '%RESPONSE_FLAGS%', code: '%RESPONSE_CODE%' }, { omitEmptyValues: true })(s)) as Record<string, unknown>;
+  assert.deepEqual(o, { code: 418 });
+});
+
+test('JSON formats nest objects and keep constants (Envoy json_format is a Struct)', () => {
+  const o = JSON.parse(compileJsonFormat({ http: { code: '%RESPONSE_CODE%', line: '%REQ(:METHOD)% %REQ(:PATH)%' }, mesh: 'strait', version: 2, sampled: true })(info())) as Record<string, unknown>;
+  assert.deepEqual(o, { http: { code: 418, line: 'GET /status/418' }, mesh: 'strait', version: 2, sampled: true });
+  assert.throws(() => compileJsonFormat({ list: ['%RESPONSE_CODE%'] }), /not \["%RESPONSE_CODE%"\]/);
+});

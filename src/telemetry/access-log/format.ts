@@ -127,8 +127,16 @@ function compileCommand(name: string, arg: string | undefined, maxLen: number | 
   };
 }
 
+/**
+ * Envoy's omit_empty_values: empty commands print nothing instead of `-` in text, and empty
+ * keys are left out of JSON.
+ */
+export interface FormatOptions {
+  readonly omitEmptyValues?: boolean;
+}
+
 /** Compiles a text format; throws on an unknown command (the proxy NACKs such config). */
-export function compileTextFormat(format: string): (s: StreamInfo) => string {
+export function compileTextFormat(format: string, opts: FormatOptions = {}): (s: StreamInfo) => string {
   const parts: (string | Getter)[] = [];
   let last = 0;
   for (const m of format.matchAll(TOKEN)) {
@@ -138,30 +146,58 @@ export function compileTextFormat(format: string): (s: StreamInfo) => string {
   }
   if (last < format.length) parts.push(format.slice(last));
   const withNewline = format.endsWith('\n');
+  const empty = opts.omitEmptyValues ? '' : '-';
   return (s) => {
     let out = '';
     for (const p of parts) {
       if (typeof p === 'string') out += p;
       else {
         const v = p(s);
-        out += v === null ? '-' : String(v);
+        out += v === null ? empty : String(v);
       }
     }
     return withNewline ? out : out + '\n';
   };
 }
 
-/** Compiles a JSON format: each value is a format string; a lone command keeps its type. */
-export function compileJsonFormat(format: Readonly<Record<string, string>>): (s: StreamInfo) => string {
-  const fields = Object.entries(format).map(([key, f]): [string, Getter] => {
+type JsonGetter = (s: StreamInfo) => unknown;
+
+function compileJsonValue(f: unknown, opts: FormatOptions): JsonGetter {
+  if (typeof f === 'string') {
+    // A lone command keeps its type (a number stays a number); anything else is text.
     const whole = /^%([A-Z_0-9]+)(?:\(([^)]*)\))?(?::(\d+))?%$/.exec(f);
-    if (whole) return [key, compileCommand(whole[1]!, whole[2], whole[3] ? Number(whole[3]) : undefined)];
-    const text = compileTextFormat(f);
-    return [key, (s) => text(s).slice(0, -1)];
-  });
+    if (whole) return compileCommand(whole[1]!, whole[2], whole[3] ? Number(whole[3]) : undefined);
+    const text = compileTextFormat(f, opts);
+    return (s) => text(s).slice(0, -1);
+  }
+  if (f !== null && typeof f === 'object' && !Array.isArray(f)) {
+    const nested = compileJsonObject(f as Readonly<Record<string, unknown>>, opts);
+    return nested;
+  }
+  // Numbers, booleans and null are written as they are (Envoy's json_format Struct values).
+  if (typeof f === 'number' || typeof f === 'boolean' || f === null) return () => f;
+  throw new Error(`JSON access log values are format strings, numbers, booleans or objects, not ${JSON.stringify(f)}`);
+}
+
+function compileJsonObject(format: Readonly<Record<string, unknown>>, opts: FormatOptions): (s: StreamInfo) => Record<string, unknown> {
+  const fields = Object.entries(format).map(([key, f]): [string, JsonGetter] => [key, compileJsonValue(f, opts)]);
+  const omit = opts.omitEmptyValues === true;
   return (s) => {
-    const o: Record<string, Value> = {};
-    for (const [k, g] of fields) o[k] = g(s);
-    return JSON.stringify(o) + '\n';
+    const o: Record<string, unknown> = {};
+    for (const [k, g] of fields) {
+      const v = g(s);
+      if (omit && (v === null || v === '')) continue;
+      o[k] = v;
+    }
+    return o;
   };
+}
+
+/**
+ * Compiles a JSON format (Envoy's json_format): each string value is a format string, and a lone
+ * command keeps its type; nested objects nest; numbers and booleans are constants.
+ */
+export function compileJsonFormat(format: Readonly<Record<string, unknown>>, opts: FormatOptions = {}): (s: StreamInfo) => string {
+  const object = compileJsonObject(format, opts);
+  return (s) => JSON.stringify(object(s)) + '\n';
 }
