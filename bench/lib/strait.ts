@@ -77,14 +77,14 @@ export interface StraitProcess {
 }
 
 /** Writes the bootstrap, starts the proxy, waits for its listener line and a first answer. */
-export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number, istioMetrics = false): Promise<StraitProcess> {
+export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number, istioMetrics = false, extraArgs: readonly string[] = []): Promise<StraitProcess> {
   if (!fs.existsSync(STRAIT_MAIN)) throw new Error(`${STRAIT_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const bootstrapPath = path.join(dir, 'strait-bootstrap.json');
   fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort, tracingPercent, istioMetrics), null, 2));
   const proc = spawnManaged({
     name: 'strait',
     command: process.execPath,
-    args: [STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off'],
+    args: [STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off', ...extraArgs],
     cpu,
   });
   const m = await proc.waitForLine(/strait proxy: listener bench on ([\d.]+):(\d+)/, 15_000);
