@@ -27,6 +27,15 @@ test('Telemetry analysis: unknown and non-Prometheus providers, unsupported tag 
   });
   const found = codes(t);
   assert.deepEqual(found.map((c) => c.split('@')[0]), ['unknown-telemetry-provider', 'unsupported-metrics-provider', 'unknown-telemetry-provider', 'unknown-custom-metric', 'unsupported-tag-expression']);
+  // Access logs: the built-in envoy and envoyFileAccessLog providers log; other kinds do not.
+  const mesh = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio', namespace: 'istio-system' },
+    data: { mesh: stringify({ extensionProviders: [{ name: 'file', envoyFileAccessLog: { path: '/tmp/a.log' } }, { name: 'otel-logs', envoyOtelAls: { service: 'otel.x.svc.cluster.local', port: 4317 } }] }) },
+  };
+  const logs = telemetry('t', 'default', { accessLogging: [{ providers: [{ name: 'envoy' }, { name: 'file' }, { name: 'otel-logs' }, { name: 'prometheus' }] }] });
+  assert.deepEqual(codes(mesh, logs).map((c) => c.split('@')[0]), ['unsupported-access-log-provider', 'unsupported-access-log-provider']);
   // Standard metric names are fine as customMetric, with or without the prefix.
   assert.deepEqual(codes(telemetry('t', 'default', { metrics: [{ overrides: [{ match: { customMetric: 'istio_requests_total' } }, { match: { customMetric: 'request_bytes' } }] }] })), []);
 });

@@ -1,6 +1,6 @@
 // Cross-resource checks of Telemetry resources (TEL-01..04), after istioctl analyze: providers
-// the mesh config does not define (Istio silently skips them), metric providers Strait does not
-// run, tag-override expressions Strait cannot evaluate, custom metrics that are not standard
+// the mesh config does not define (Istio silently skips them), metric and access-log providers
+// Strait does not run, tag-override expressions Strait cannot evaluate, custom metrics that are not standard
 // ones, several Telemetries competing for one scope (only the oldest applies), and selectors
 // that select nothing.
 
@@ -16,6 +16,9 @@ const STANDARD = new Set(['requests_total', 'request_duration_milliseconds', 're
 
 /** Providers Istio's default mesh config defines even when extensionProviders does not list them. */
 const BUILTIN: Readonly<Record<string, string>> = { prometheus: 'prometheus', envoy: 'envoyFileAccessLog', stackdriver: 'stackdriver' };
+
+/** Access-log providers that send to a service (gRPC ALS, OpenTelemetry logs), which Strait does not run. */
+const ACCESS_LOG_SERVICES = new Set(['envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls']);
 
 function at(source: ResourceSource, path: FieldPath, code: string, message: string, fix: string): Diagnostic {
   const pos = source.at(path);
@@ -47,6 +50,10 @@ function checkProviders(t: TelemetryResource, mesh: MeshConfig): Diagnostic[] {
           out.push(at(t.source, path, 'unknown-telemetry-provider', `provider ${p} is not among the mesh config's extensionProviders (nor a built-in: prometheus, envoy, stackdriver): Istio skips it, so this ${section} entry has no provider`, `add an extensionProviders entry named ${p} to the mesh config, or use a defined provider`));
         } else if (section === 'metrics' && kind !== 'prometheus') {
           out.push(at(t.source, path, 'unsupported-metrics-provider', `metrics provider ${p} (${kind}) is not run by Strait: only prometheus metrics are produced`, 'use the prometheus provider'));
+        } else if (section === 'accessLogging' && kind !== 'envoyFileAccessLog') {
+          // Istio writes no access log for a provider of another kind; Strait runs file logs only.
+          const why = ACCESS_LOG_SERVICES.has(kind) ? `is an access-log service (${kind}) Strait does not send to` : `is a ${kind} provider, not an access-log provider`;
+          out.push(at(t.source, path, 'unsupported-access-log-provider', `access-log provider ${p} ${why}: nothing is logged for it`, 'use the built-in envoy provider or an envoyFileAccessLog provider of the mesh config'));
         }
       });
     });

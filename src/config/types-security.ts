@@ -10,6 +10,7 @@
 // no list), is that an empty list here means "no constraint", EXCEPT AuthorizationPolicy
 // `spec.rules`, where no rules means "matches no request".
 
+import type { FileAccessLogProvider } from './types-telemetry.js';
 import type { Duration, FieldPath, ObjectMeta, ResourceSource } from './types.js';
 
 interface SecurityResourceBase<K extends string> {
@@ -356,6 +357,8 @@ export type ExtensionProvider =
       readonly path: FieldPath;
       /** kind zipkin or opentelemetry: the tracing provider's settings (extension-providers.ts). */
       readonly tracing?: TracingProvider;
+      /** kind envoyFileAccessLog: the file access log's settings (extension-providers.ts). */
+      readonly accessLog?: FileAccessLogProvider;
     };
 
 /** A header a tracing provider adds to its export requests: a value, or the control plane's environment variable. */

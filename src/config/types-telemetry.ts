@@ -88,6 +88,21 @@ export interface TelemetryTracing {
 }
 
 /** `accessLogging[]` (TEL-04). */
+/**
+ * MeshConfig extensionProviders[].envoyFileAccessLog (istio/api
+ * EnvoyFileAccessLogProvider): where a Telemetry-selected access log goes and how it looks.
+ * The built-in provider `envoy` is one of these with no logFormat, which follows the mesh
+ * config's accessLogEncoding/accessLogFormat (Istio's telemetryAccessLog).
+ */
+export interface FileAccessLogProvider {
+  /** As written; '' means /dev/stdout (Istio's default). */
+  readonly path: string;
+  /** Absent: Istio's default text format. `labels` {} is Istio's default JSON labels. */
+  readonly logFormat?: { readonly text: string } | { readonly labels: Readonly<Record<string, unknown>> };
+  /** Envoy's omit_empty_values: empty fields print nothing (text) or are left out (JSON). */
+  readonly omitEmptyValues: boolean;
+}
+
 export interface TelemetryAccessLogging {
   readonly match: { readonly mode: WorkloadMode };
   /** Provider names (`envoy` is built in: Istio's text log on /dev/stdout). [] = inherit. */

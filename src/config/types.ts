@@ -750,7 +750,10 @@ export interface MeshConfig {
   readonly rootNamespace: string;
   /** SPIFFE trust domain. Default cluster.local. */
   readonly trustDomain: string;
-  /** Access-log path (`/dev/stdout`); '' (the default) = no access log. */
+  /**
+   * Access-log path; '' = no access log (unless a Telemetry turns it on). Default /dev/stdout:
+   * Strait starts like Istio's demo profile, which every Istio task installs (docs/compat.md).
+   */
   readonly accessLogFile: string;
   /** Default TEXT. */
   readonly accessLogEncoding: 'TEXT' | 'JSON';
@@ -805,7 +808,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
   rootNamespace: 'istio-system',
   trustDomain: 'cluster.local',
-  accessLogFile: '',
+  accessLogFile: '/dev/stdout',
   accessLogEncoding: 'TEXT',
   enableTracing: true,
   defaultConfig: { tracing: { sampling: 1 }, gatewayTopology: { numTrustedProxies: 0 } },

@@ -2,7 +2,9 @@
 // extensions that other resources refer to by name, here the external authorizers of CUSTOM
 // AuthorizationPolicies, and the tracers of the proxies. Implemented and typed: envoyExtAuthzHttp,
 // envoyExtAuthzGrpc, zipkin and opentelemetry (kept as type 'other' with their `tracing` settings,
-// controlplane/generate/tracing.ts). The other provider kinds (access logs, metrics, SDS) are
+// controlplane/generate/tracing.ts), envoyFileAccessLog (type 'other' with `accessLog`,
+// controlplane/generate/telemetry/access-log.ts). The other provider kinds (gRPC and OpenTelemetry
+// access-log services, metrics, SDS) are
 // valid and warned about, and kept by name so that a reference to one can be told apart from a
 // reference to nothing. Istio's rules
 // (pkg/config/validation/agent/extensionprovider.go) are applied: unique non-empty names, exactly
@@ -11,7 +13,8 @@
 
 import { anyValue, bool, field, int, listOf, mapOf, mapped, obj, required, str, unsupported } from '../schema.js';
 import type { ObjectOf, Refiner } from '../schema.js';
-import type { EnvoyExtAuthzGrpcProvider, EnvoyExtAuthzHttpProvider, ExtAuthzRequestBody, ExtensionProvider, ProviderHeader, TracingProvider } from '../types.js';
+import type { EnvoyExtAuthzGrpcProvider, EnvoyExtAuthzHttpProvider, ExtAuthzRequestBody, ExtensionProvider, FileAccessLogProvider, ProviderHeader, TracingProvider } from '../types.js';
+import { formatProblem } from '../../telemetry/access-log/format.js';
 import { checkDns1123Label } from '../names.js';
 import { checkFqdn, checkHeaderName, checkWildcardDomain, durationSchema, isIpAddress } from './istio-common.js';
 
@@ -178,6 +181,42 @@ const openTelemetrySchema = mapped(
   }),
 );
 
+/**
+ * `envoyFileAccessLog`: a file (or /dev/stdout) access log with its own text format or JSON
+ * labels. Istio checks nothing here; Strait warns about a format its formatter cannot write (the
+ * proxies then log Istio's default format rather than reject their listeners, as Envoy would).
+ */
+const fileAccessLogSchema = mapped(
+  obj({
+    path: field(str(), 'default /dev/stdout; a file the proxy appends to'),
+    logFormat: field(
+      obj(
+        {
+          text: field(str({ nonEmpty: true }), "Envoy format string (%RESPONSE_CODE% ...); a missing final newline is added"),
+          labels: field(mapOf(anyValue('a format string, number, boolean or map')), "JSON log: key → format string; {} means Istio's default JSON labels"),
+        },
+        {
+          atMostOne: [['text', 'labels']],
+          refine(f, r) {
+            const [key, format] = f.text !== undefined ? ['text', f.text] : f.labels !== undefined ? ['labels', f.labels] : [undefined, undefined];
+            if (key === undefined || format === undefined) return;
+            const problem = formatProblem(format);
+            if (problem) r.warn([key], 'unsupported-log-format', `${problem}: Strait's proxies cannot write this format, so this provider logs Istio's default ${key === 'text' ? 'text format' : 'JSON labels'} instead`, 'use the command operators listed in docs/observability.md (Access logs)');
+          },
+        },
+      ),
+      "absent: Istio's default text format",
+    ),
+    omitEmptyValues: field(bool(), 'default false: empty fields print "-" (text) or null (JSON)'),
+  }),
+  (a): FileAccessLogProvider => {
+    const f = a.logFormat;
+    // An empty logFormat ({}) is taken as absent: Istio's default text format.
+    const logFormat = f?.text !== undefined ? { text: f.text } : f?.labels !== undefined ? { labels: f.labels } : undefined;
+    return { path: a.path ?? '', ...(logFormat ? { logFormat } : {}), omitEmptyValues: a.omitEmptyValues ?? false };
+  },
+);
+
 const PROVIDER_KINDS = [
   'envoyExtAuthzHttp', 'envoyExtAuthzGrpc', 'zipkin', 'lightstep', 'datadog', 'stackdriver', 'opencensus', 'skywalking',
   'opentelemetry', 'prometheus', 'envoyFileAccessLog', 'envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls', 'sds',
@@ -197,7 +236,7 @@ const providerSchema = mapped(
       skywalking: other('a tracing provider'),
       opentelemetry: field(openTelemetrySchema, 'a tracing provider: OTLP over HTTP or gRPC (W3C trace context)'),
       prometheus: other('a metrics provider'),
-      envoyFileAccessLog: other('an access-log provider'),
+      envoyFileAccessLog: field(fileAccessLogSchema, 'an access-log provider: a file (default /dev/stdout), text format or JSON labels'),
       envoyHttpAls: other('an access-log provider'),
       envoyTcpAls: other('an access-log provider'),
       envoyOtelAls: other('an access-log provider'),
@@ -211,7 +250,7 @@ const providerSchema = mapped(
     // Sound: exactlyOne guarantees one provider field is set.
     const kind = PROVIDER_KINDS.find((k) => p[k] !== undefined) ?? 'unknown';
     const tracing = p.zipkin ?? p.opentelemetry;
-    return { name: p.name, type: 'other', kind, path, ...(tracing ? { tracing } : {}) };
+    return { name: p.name, type: 'other', kind, path, ...(tracing ? { tracing } : {}), ...(p.envoyFileAccessLog ? { accessLog: p.envoyFileAccessLog } : {}) };
   },
 );
 

@@ -22,6 +22,7 @@ import { checkDns1123Label, checkDns1123Subdomain } from '../names.js';
 import { makeSource } from '../yaml-source.js';
 import type { ResourceBase } from './common.js';
 import { extensionProvidersSchema } from './extension-providers.js';
+import { formatProblem } from '../../telemetry/access-log/format.js';
 import { checkExportTo, durationSchema, retrySchema } from './istio-common.js';
 
 export const MESH_CONFIG_MAP = { name: 'istio', namespace: 'istio-system', key: 'mesh' } as const;
@@ -102,9 +103,9 @@ export const meshConfigFields = {
   defaultHttpRetryPolicy: field(retrySchema, 'replaces the default of 2 attempts'),
   rootNamespace: field(str({ rule: checkDns1123Label }), 'default istio-system'),
   trustDomain: field(str({ rule: checkDns1123Subdomain }), 'default cluster.local'),
-  accessLogFile: field(str(), "'' (the default) disables the access log; /dev/stdout is usual"),
+  accessLogFile: field(str(), "default /dev/stdout in Strait (Istio's demo profile; Istio's default profile has ''); '' turns the access log off"),
   accessLogEncoding: field(enumOf(['TEXT', 'JSON']), 'default TEXT'),
-  accessLogFormat: field(str(), "Envoy format string; default: Istio's format"),
+  accessLogFormat: field(str(), "Envoy format string (TEXT) or a JSON object of labels (JSON); default: Istio's format"),
   enableTracing: field(bool(), 'default true'),
   defaultConfig: field(proxyConfigSchema),
   connectTimeout: field(durationSchema(), 'default 10s'),
@@ -169,10 +170,37 @@ function checkMesh(m: { readonly defaultConfig?: { readonly tracing?: { readonly
   if (hops !== undefined && !(Number.isInteger(hops) && hops >= 0 && hops <= 4294967295)) {
     r.error(['defaultConfig', 'gatewayTopology', 'numTrustedProxies'], 'invalid-value', `${hops} is not a count of proxies`, 'write a whole number: 0 (the default) when clients connect to the gateway directly, 1 behind one load balancer that appends X-Forwarded-For');
   }
+  checkAccessLogFormat(m.accessLogEncoding as string | undefined, m.accessLogFormat as string | undefined, r);
   // The defaults apply to resources of every namespace: `.` would mean each resource's own.
   for (const k of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
     checkExportTo(m[k] as readonly string[] | undefined, MESH_CONFIG_MAP.namespace, r, [k], k === 'defaultServiceExportTo');
   }
+}
+
+/**
+ * accessLogFormat is a format string for TEXT and a JSON object for JSON. Istio logs an error and
+ * uses its default JSON labels when the JSON does not parse; Strait warns and does the same, and
+ * also for formats its formatter cannot write (Envoy would reject every listener over them).
+ */
+function checkAccessLogFormat(encoding: string | undefined, format: string | undefined, r: Refiner): void {
+  if (!format) return;
+  let parsed: string | Record<string, unknown> = format;
+  if (encoding === 'JSON') {
+    let v: unknown;
+    try {
+      v = JSON.parse(format);
+    } catch (e) {
+      r.warn(['accessLogFormat'], 'invalid-log-format', `with accessLogEncoding JSON, accessLogFormat must be a JSON object (${(e as Error).message}); Istio's default JSON labels are used instead`, 'write a JSON object of labels, e.g. {"code": "%RESPONSE_CODE%", "path": "%REQ(:PATH)%"}');
+      return;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      r.warn(['accessLogFormat'], 'invalid-log-format', "with accessLogEncoding JSON, accessLogFormat must be a JSON object; Istio's default JSON labels are used instead", 'write a JSON object of labels, e.g. {"code": "%RESPONSE_CODE%"}');
+      return;
+    }
+    parsed = v as Record<string, unknown>;
+  }
+  const problem = formatProblem(parsed);
+  if (problem) r.warn(['accessLogFormat'], 'unsupported-log-format', `${problem}: Strait's proxies cannot write this format, so Istio's default format is used instead`, 'use the command operators listed in docs/observability.md (Access logs)');
 }
 
 export const meshConfigSchema = mapped(

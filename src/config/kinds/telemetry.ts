@@ -21,6 +21,8 @@ import type {
 import { ISTIO_METRICS } from '../types-telemetry.js';
 import { defineKind, resourceSchema } from './common.js';
 import { durationSchema } from './istio-common.js';
+import { compileCelFilter } from '../../telemetry/access-log/cel/compile.js';
+import { CelSyntaxError, parseCel } from '../../telemetry/access-log/cel/parse.js';
 import { checkScope, rejectDryRun, scopeFields, toSelector, toTargetRefs } from './security-common.js';
 
 export const TELEMETRY_VERSIONS = ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'] as const;
@@ -151,12 +153,47 @@ const tracingSchema = mapped(
 
 // ---- access logging ----------------------------------------------------------------------------
 
+/** Istio's validation parses the expression with cel-go and rejects the Telemetry when it fails. */
+function celSyntax(expression: string): string | undefined {
+  try {
+    parseCel(expression);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CelSyntaxError) return `a valid CEL expression (${e.message})`;
+    throw e;
+  }
+}
+
+/**
+ * Valid CEL Strait does not evaluate: Envoy would, so say where, and that the filter then logs
+ * nothing (Strait treats it as an evaluation error, which Envoy counts as false).
+ */
+function checkCelSubset(expression: string, r: Refiner): void {
+  let compiled: ReturnType<typeof compileCelFilter>;
+  try {
+    compiled = compileCelFilter(expression, { http: true });
+  } catch {
+    return; // a syntax error, reported by the field's rule
+  }
+  for (const u of compiled.unsupported) {
+    r.warn(['expression'], 'unsupported-cel', `character ${u.offset + 1} of the filter: ${u.message}, so this access log writes nothing (Strait counts what it cannot evaluate as an error, and Envoy logs nothing on an error)`, 'use the attributes, operators and functions listed in docs/observability.md (Access logs), e.g. response.code >= 400');
+  }
+  for (const w of compiled.warnings) {
+    r.warn(['expression'], 'cel-never-true', `character ${w.offset + 1} of the filter: ${w.message}`, "compare values of the same type, e.g. response.code >= 400 (not '400')");
+  }
+}
+
 const accessLoggingSchema = mapped(
   obj({
     match: field(obj({ mode: modeField() })),
     providers: providersField('access log'),
     disabled: field(bool(), "absent: inherited; true: no access log for these providers; false turns a parent's true back on"),
-    filter: field(obj({ expression: required(str({ nonEmpty: true }), 'CEL, e.g. response.code >= 400') })),
+    filter: field(
+      obj(
+        { expression: required(str({ nonEmpty: true, rule: celSyntax }), 'CEL, e.g. response.code >= 400; Strait evaluates a subset (docs/observability.md)') },
+        { refine: (f, r) => checkCelSubset(f.expression, r) },
+      ),
+    ),
   }),
   (a, path): TelemetryAccessLogging => ({
     match: { mode: a.match?.mode ?? 'CLIENT_AND_SERVER' },

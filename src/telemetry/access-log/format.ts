@@ -201,3 +201,18 @@ export function compileJsonFormat(format: Readonly<Record<string, unknown>>, opt
   const object = compileJsonObject(format, opts);
   return (s) => JSON.stringify(object(s)) + '\n';
 }
+
+/**
+ * Why Strait's formatter cannot compile this text or JSON format (an unknown command, a JSON
+ * value that is not a format), or undefined when it can. The control plane warns with it and
+ * writes Istio's default format instead, so no proxy rejects its listeners over a log format.
+ */
+export function formatProblem(format: string | Readonly<Record<string, unknown>>): string | undefined {
+  try {
+    if (typeof format === 'string') compileTextFormat(format);
+    else compileJsonFormat(format);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
