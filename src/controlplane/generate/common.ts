@@ -1,11 +1,11 @@
-// Building blocks shared by the generators: the HTTP connection manager every listener carries,
-// with Istio's access-log format, and small helpers for socket addresses.
+// Building blocks shared by the generators: the HTTP connection manager every listener carries
+// (its access logs come from telemetry/access-log.ts), the TCP proxy, and small helpers for
+// socket addresses.
 
 import type { PathNormalizationType } from '../../config/types.js';
-import { ISTIO_TEXT_FORMAT } from '../../telemetry/access-log/format.js';
 import { CORS_FILTER, CORS_TYPE, FAULT_FILTER, FAULT_TYPE } from './http-routes.js';
-import { DOWNSTREAM_TLS_TYPE, FILE_ACCESS_LOG_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
-import type { Address, FilterChain, HcmTracing, HttpConnectionManager, HttpFilter, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
+import { DOWNSTREAM_TLS_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TCP_PROXY_FILTER_NAME, TCP_PROXY_TYPE, TLS_TRANSPORT_SOCKET } from '../../xds/resources.js';
+import type { AccessLog, Address, FilterChain, HcmTracing, HttpConnectionManager, HttpFilter, RouteConfiguration, TcpProxy, TransportSocket } from '../../xds/resources.js';
 
 export function socketAddress(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
@@ -38,6 +38,8 @@ export interface HcmOptions {
   statsFilter?: HttpFilter;
   /** Distributed tracing (tracing.ts); absent: tracing off. */
   tracing?: HcmTracing;
+  /** Access logs (telemetry/access-log.ts: Telemetry, else MeshConfig accessLogFile); [] = none. */
+  accessLog: readonly AccessLog[];
 }
 
 /** An HTTP filter chain as Istio builds it: security filters, CORS, fault injection, then the router. */
@@ -59,13 +61,8 @@ export function hcm(o: HcmOptions): HttpConnectionManager {
     useRemoteAddress: o.useRemoteAddress,
     // Istio lets WebSocket upgrades through every HTTP listener.
     upgradeConfigs: [{ upgradeType: 'websocket' }, ...(o.connect ? [{ upgradeType: 'CONNECT' }] : [])],
-    accessLog: [
-      {
-        name: 'envoy.access_loggers.file',
-        typedConfig: { '@type': FILE_ACCESS_LOG_TYPE, path: '/dev/stdout', logFormat: { textFormatSource: { inlineString: ISTIO_TEXT_FORMAT } } },
-      },
-    ],
   };
+  if (o.accessLog.length > 0) h.accessLog = [...o.accessLog];
   Object.assign(h, pathNormalizationFields(o.pathNormalization));
   if (o.rds) h.rds = { routeConfigName: o.rds, configSource: { ads: {}, resourceApiVersion: 'V3' } };
   if (o.routeConfig) h.routeConfig = o.routeConfig;
@@ -114,13 +111,10 @@ export function tlsTransportSocket(sdsSecret: string, caSecret?: string, require
   return { name: TLS_TRANSPORT_SOCKET, typedConfig: ctx };
 }
 
-/** Envoy's tcp_proxy network filter over (weighted) clusters, with Istio's access log. */
-export function tcpProxyFilter(statPrefix: string, targets: readonly { name: string; weight: number }[]): FilterChain['filters'][number] {
-  const tcp: TcpProxy = {
-    '@type': TCP_PROXY_TYPE,
-    statPrefix,
-    accessLog: [{ name: 'envoy.access_loggers.file', typedConfig: { '@type': FILE_ACCESS_LOG_TYPE, path: '/dev/stdout', logFormat: { textFormatSource: { inlineString: ISTIO_TEXT_FORMAT } } } }],
-  };
+/** Envoy's tcp_proxy network filter over (weighted) clusters, with the listener's access logs ([] = none). */
+export function tcpProxyFilter(statPrefix: string, targets: readonly { name: string; weight: number }[], accessLog: readonly AccessLog[]): FilterChain['filters'][number] {
+  const tcp: TcpProxy = { '@type': TCP_PROXY_TYPE, statPrefix };
+  if (accessLog.length > 0) tcp.accessLog = [...accessLog];
   if (targets.length === 1) tcp.cluster = targets[0]!.name;
   else tcp.weightedClusters = { clusters: targets.map((t) => ({ name: t.name, weight: t.weight })) };
   return { name: TCP_PROXY_FILTER_NAME, typedConfig: tcp as unknown as FilterChain['filters'][number]['typedConfig'] };

@@ -11,8 +11,9 @@ import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter, tlsTransportSocket } from './common.js';
 import { hcmTracing } from './tracing.js';
+import { accessLogsFor } from './telemetry/access-log.js';
 import { outboundStatsFilter } from './telemetry/stats-filter.js';
-import type { HcmTracing } from '../../xds/resources.js';
+import type { AccessLog, HcmTracing } from '../../xds/resources.js';
 import { clientCa, planGatewayPorts } from './gateway-plan.js';
 import type { PortPlan, TlsChainPlan } from './gateway-plan.js';
 import type { RouteContext } from './http-routes.js';
@@ -39,17 +40,17 @@ function routeConfigName(p: PortPlan): string {
   return gatewayRouteName(p.port);
 }
 
-function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType, xffNumTrustedHops: number, tracing: HcmTracing | undefined, statsFilter: HttpFilter | undefined): FilterChain {
+function tlsChain(p: PortPlan & { kind: 'tls' }, c: TlsChainPlan, security: SecurityFilters, pathNormalization: PathNormalizationType, xffNumTrustedHops: number, tracing: HcmTracing | undefined, statsFilter: HttpFilter | undefined, accessLog: readonly AccessLog[]): FilterChain {
   const match = c.serverNames.length ? { serverNames: [...c.serverNames] } : undefined;
   if (c.mode === 'PASSTHROUGH') {
     return {
       ...(match ? { filterChainMatch: { ...match, transportProtocol: 'tls' } } : { filterChainMatch: { transportProtocol: 'tls' } }),
-      filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, c.tcp ?? [])],
+      filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, c.tcp ?? [], accessLog)],
     };
   }
   return {
     ...(match ? { filterChainMatch: match } : {}),
-    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, xffNumTrustedHops, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization, tracing, statsFilter }),
+    ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: c.routeName, useRemoteAddress: true, xffNumTrustedHops, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization, tracing, statsFilter, accessLog }),
     transportSocket: tlsTransportSocket(c.certSecret!, c.caSecret, c.mode === 'MUTUAL' || c.mode === 'ISTIO_MUTUAL'),
   };
 }
@@ -63,16 +64,18 @@ export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, hashP
   const authz = securityFilters(snapshot, proxy);
   const security: SecurityFilters = stats ? { ...authz, tcp: [...authz.tcp, stats as Filter] } : authz;
   const tracing = hcmTracing(snapshot, proxy, 'gateway');
+  // Istio logs gateway traffic as the client side (Telemetry match.mode CLIENT).
+  const accessLog = accessLogsFor(snapshot, proxy, 'gateway');
   return [...planGatewayPorts(snapshot, proxy, hashPolicy).values()]
     .sort((a, b) => a.port - b.port)
     .flatMap((p): Listener[] => {
       let filterChains: FilterChain[];
       if (p.kind === 'http') {
-        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, xffNumTrustedHops: snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing, statsFilter })];
+        filterChains = [httpFilterChain({ statPrefix: `outbound_0.0.0.0_${p.port}`, rds: routeConfigName(p), useRemoteAddress: true, xffNumTrustedHops: snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, serverName: 'istio-envoy', securityFilters: security.http, forwardClientCert: 'SANITIZE_SET', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing, statsFilter, accessLog })];
       } else if (p.kind === 'tcp') {
-        filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets)] }];
+        filterChains = [{ filters: [...security.tcp, tcpProxyFilter(`outbound_0.0.0.0_${p.port}`, p.targets, accessLog)] }];
       } else {
-        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization, snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, tracing, statsFilter));
+        filterChains = p.chains.map((c) => tlsChain(p, c, security, snapshot.meshConfig.pathNormalization.normalization, snapshot.meshConfig.defaultConfig.gatewayTopology.numTrustedProxies, tracing, statsFilter, accessLog));
       }
       if (filterChains.length === 0) return [];
       return [{ name: gatewayListenerName(p.port), address: socketAddress('0.0.0.0', p.port), trafficDirection: 'OUTBOUND', filterChains }];

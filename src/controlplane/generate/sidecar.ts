@@ -8,7 +8,7 @@
 import type { VirtualServiceResource } from '../../config/types.js';
 import { isHttpProtocol, resolveTargetPort } from '../../registry/registry.js';
 import type { MeshService } from '../../registry/registry.js';
-import type { Filter, FilterChain, HttpFilter, Listener, Route, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
+import type { AccessLog, Filter, FilterChain, HttpFilter, Listener, Route, RouteConfiguration, VirtualHost } from '../../xds/resources.js';
 import type { MeshSnapshot } from '../model/mesh-snapshot.js';
 import type { ProxyNode } from '../model/proxy-node.js';
 import { httpFilterChain, socketAddress, tcpProxyFilter } from './common.js';
@@ -22,6 +22,7 @@ import { securityFilters } from './security/security-filters.js';
 import { inboundChains, peerAuthenticationMode } from './mesh-mtls.js';
 import { hcmTracing } from './tracing.js';
 import { inboundStatsFilter, outboundStatsFilter } from './telemetry/stats-filter.js';
+import { accessLogsFor } from './telemetry/access-log.js';
 
 /** A port this sidecar serves inbound, and whether it speaks HTTP or is proxied as TCP. */
 export interface InboundPort {
@@ -53,7 +54,7 @@ export function inboundPorts(snapshot: MeshSnapshot, proxy: ProxyNode): InboundP
  * behind HTTP_PROXY) is passed through untouched: to the ServiceEntry or Service for the SNI
  * and port, or, under ALLOW_ANY, to where the client asked (PassthroughCluster).
  */
-function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boolean, stats: readonly Filter[]): FilterChain[] {
+function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boolean, stats: readonly Filter[], accessLog: readonly AccessLog[]): FilterChain[] {
   const chains: FilterChain[] = [];
   const services = byHostname(servicesForProxy(snapshot, proxy));
   const vsByHost = meshVirtualServiceByHost(snapshot, proxy);
@@ -75,11 +76,11 @@ function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boo
       chains.push({
         name: `outbound_tls_${sp.port}_${s.hostname}`,
         filterChainMatch: { transportProtocol: 'tls', destinationPort: sp.port, serverNames: [s.hostname] },
-        filters: [...stats, tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
+        filters: [...stats, tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets, accessLog)],
       });
     }
   }
-  if (allowAny) chains.push({ name: 'passthrough_tls', filterChainMatch: { transportProtocol: 'tls' }, filters: [...stats, tcpProxyFilter('PassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }])] });
+  if (allowAny) chains.push({ name: 'passthrough_tls', filterChainMatch: { transportProtocol: 'tls' }, filters: [...stats, tcpProxyFilter('PassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }], accessLog)] });
   return chains;
 }
 
@@ -89,7 +90,7 @@ function egressTlsChains(snapshot: MeshSnapshot, proxy: ProxyNode, allowAny: boo
  * and port choose the service; the first mesh VirtualService `tcp` rule for that port may split
  * connections by weight (VS-25), otherwise they go to the service's cluster.
  */
-function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: readonly MeshService[], stats: readonly Filter[]): FilterChain[] {
+function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: readonly MeshService[], stats: readonly Filter[], accessLog: readonly AccessLog[]): FilterChain[] {
   const vsByHost = meshVirtualServiceByHost(snapshot, proxy);
   const chains: FilterChain[] = [];
   for (const s of services) {
@@ -103,7 +104,7 @@ function egressTcpChains(snapshot: MeshSnapshot, proxy: ProxyNode, services: rea
       chains.push({
         name: `outbound_tcp_${sp.port}_${s.hostname}`,
         filterChainMatch: { transportProtocol: 'raw_buffer', destinationPort: sp.port, serverNames: serviceNames(s, proxy.namespace) },
-        filters: [...stats, tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets)],
+        filters: [...stats, tcpProxyFilter(`outbound|${sp.port}||${s.hostname}`, targets, accessLog)],
       });
     }
   }
@@ -115,6 +116,9 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
   // Istio's standard metrics: reporter source on the outbound listener (HTTP and TCP chains).
   const outStats = outboundStatsFilter(snapshot, proxy);
   const outTcpStats = outStats ? [outStats as Filter] : [];
+  // Access logs: outbound is the CLIENT side, inbound the SERVER side (Telemetry match.mode).
+  const outLog = accessLogsFor(snapshot, proxy, 'sidecar-outbound');
+  const inLog = accessLogsFor(snapshot, proxy, 'sidecar-inbound');
   const listeners: Listener[] = [
     {
       name: VIRTUAL_OUTBOUND,
@@ -124,10 +128,10 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
         {
           name: 'virtualOutbound-http',
           filterChainMatch: { transportProtocol: 'raw_buffer' },
-          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: hcmTracing(snapshot, proxy, 'sidecar-outbound'), ...(outStats ? { statsFilter: outStats as HttpFilter } : {}) }),
+          ...httpFilterChain({ statPrefix: `outbound_0.0.0.0_${OUTBOUND_PORT}`, rds: VIRTUAL_OUTBOUND, useRemoteAddress: false, serverHeaderTransformation: 'PASS_THROUGH', connect: true, pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: hcmTracing(snapshot, proxy, 'sidecar-outbound'), accessLog: outLog, ...(outStats ? { statsFilter: outStats as HttpFilter } : {}) }),
         },
-        ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy)), outTcpStats),
-        ...egressTlsChains(snapshot, proxy, allowAny, outTcpStats),
+        ...egressTcpChains(snapshot, proxy, byHostname(servicesForProxy(snapshot, proxy)), outTcpStats, outLog),
+        ...egressTlsChains(snapshot, proxy, allowAny, outTcpStats, outLog),
       ],
     },
   ];
@@ -144,7 +148,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
         name: inboundListenerName(port),
         address: socketAddress('0.0.0.0', port),
         trafficDirection: 'INBOUND',
-        filterChains: inboundChains(mtls, () => ({ filters: [...security.tcp, ...(inStats ? [inStats as Filter] : []), tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }])] })),
+        filterChains: inboundChains(mtls, () => ({ filters: [...security.tcp, ...(inStats ? [inStats as Filter] : []), tcpProxyFilter(inboundListenerName(port), [{ name: inboundClusterName(port), weight: 1 }], inLog)] })),
       });
       continue;
     }
@@ -172,7 +176,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'INBOUND',
       filterChains: inboundChains(mtls, () =>
-        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: inboundTracing, ...(inStats ? { statsFilter: inStats as HttpFilter } : {}) }),
+        httpFilterChain({ statPrefix: inboundListenerName(port), routeConfig, useRemoteAddress: false, serverName: 'envoy', securityFilters: security.http, forwardClientCert: 'APPEND_FORWARD', pathNormalization: snapshot.meshConfig.pathNormalization.normalization, tracing: inboundTracing, accessLog: inLog, ...(inStats ? { statsFilter: inStats as HttpFilter } : {}) }),
       ),
     });
   }
