@@ -45,7 +45,7 @@ test('JSON format keeps numbers typed and empty values null', () => {
   const o = JSON.parse(compileJsonFormat(ISTIO_JSON_FORMAT)(info())) as Record<string, unknown>;
   assert.equal(o.response_code, 418);
   assert.equal(o.duration, 13);
-  assert.equal(o.response_flags, null);
+  assert.equal(o.response_flags, '-');
   assert.equal(o.upstream_cluster, 'outbound|8000||httpbin.foo.svc.cluster.local');
   assert.equal(o.upstream_service_time, '4');
 });
@@ -57,8 +57,8 @@ test('unknown commands are config errors', () => {
 
 test('omit_empty_values: text prints nothing for empty values, JSON leaves the keys out', () => {
   const s = info();
-  assert.equal(compileTextFormat('%RESPONSE_FLAGS%|%RESPONSE_CODE%', { omitEmptyValues: true })(s), '|418\n');
-  const o = JSON.parse(compileJsonFormat({ flags: '%RESPONSE_FLAGS%', code: '%RESPONSE_CODE%' }, { omitEmptyValues: true })(s)) as Record<string, unknown>;
+  assert.equal(compileTextFormat('%UPSTREAM_TRANSPORT_FAILURE_REASON%|%RESPONSE_CODE%|%RESPONSE_FLAGS%', { omitEmptyValues: true })(s), '|418|-\n');
+  const o = JSON.parse(compileJsonFormat({ reason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%', code: '%RESPONSE_CODE%' }, { omitEmptyValues: true })(s)) as Record<string, unknown>;
   assert.deepEqual(o, { code: 418 });
 });
 

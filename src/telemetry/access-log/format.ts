@@ -50,7 +50,8 @@ const COMMANDS: Record<string, Getter> = {
   START_TIME: (s) => new Date(s.startTime).toISOString(),
   PROTOCOL: (s) => str(s.protocol),
   RESPONSE_CODE: (s) => s.responseCode,
-  RESPONSE_FLAGS: (s) => (s.responseFlags.length ? s.responseFlags.join(',') : null),
+  // Envoy writes "-" itself when no flag is set, so JSON logs carry the string "-", never null.
+  RESPONSE_FLAGS: (s) => (s.responseFlags.length ? s.responseFlags.join(',') : '-'),
   RESPONSE_CODE_DETAILS: (s) => str(s.responseCodeDetails),
   CONNECTION_TERMINATION_DETAILS: (s) => str(s.connectionTerminationDetails),
   UPSTREAM_TRANSPORT_FAILURE_REASON: (s) => str(s.upstreamTransportFailureReason),
