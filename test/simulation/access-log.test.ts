@@ -13,6 +13,7 @@ import { CEL_ACCESS_LOG_FILTER, CEL_EXPRESSION_FILTER_TYPE, FILE_ACCESS_LOG_TYPE
 import type { AccessLog, Listener } from '../../src/xds/resources.js';
 import type { ProxyResources } from '../../src/controlplane/generate/generate.js';
 import { GATEWAY_POD, pod, resourcesFor, yaml } from './mesh.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/controlplane/model/mesh-snapshot.js';
 import type { Workload } from '../../src/registry/registry.js';
 
 const SERVICES = yaml`
@@ -221,4 +222,12 @@ test('the generated access logs (filter, JSON labels) survive the ADS protobuf e
     const res = resourcesFor(input, w);
     for (const l of res.listeners) assert.deepEqual(decodeResource<Listener>(encodeResource(TYPE_URL.listener, l)), l, `${w.name} ${l.name}`);
   }
+});
+
+test("mesh mTLS clients send Istio's SNI (outbound_.<port>_.<subset>_.<host>), which servers log as %REQUESTED_SERVER_NAME% (TASK-17)", () => {
+  const res = resourcesFor({ manifests: SERVICES, pods: PODS, mesh: { ...DEFAULT_MESH_CONFIG, meshMtls: true } }, SLEEP);
+  const c = res.clusters.find((x) => x.name === 'outbound|8000||httpbin.default.svc.cluster.local');
+  assert.ok(c, 'the httpbin cluster');
+  const ts = c.transportSocketMatches?.find((m) => m.name === 'tlsMode-istio')?.transportSocket ?? c.transportSocket;
+  assert.equal((ts?.typedConfig as { sni?: string } | undefined)?.sni, 'outbound_.8000_._.httpbin.default.svc.cluster.local');
 });

@@ -86,12 +86,25 @@ export function inboundChains(mode: EffectiveMtls, build: (mtls: boolean) => Fil
   return [tls(), plain(true)];
 }
 
+/**
+ * The SNI Istio's clients send over mesh mTLS (BuildDNSSrvSubsetKey): the cluster name
+ * `outbound|8000|v1|host` as `outbound_.8000_.v1_.host` (`outbound_.8000_._.host` without a
+ * subset). Servers log it as %REQUESTED_SERVER_NAME% (TASK-17).
+ */
+export function meshSni(clusterName: string): string | undefined {
+  const parts = clusterName.split('|');
+  if (parts.length !== 4 || parts[0] !== 'outbound') return undefined;
+  const [direction, port, subset, host] = parts as [string, string, string, string];
+  return `${direction}_.${port}_.${subset}_.${host}`;
+}
+
 /** The client side of mesh mTLS to a destination whose workloads run as `sans`. */
-export function meshClientTransportSocket(sans: readonly string[], http2: boolean): NonNullable<Cluster['transportSocket']> {
+export function meshClientTransportSocket(sans: readonly string[], http2: boolean, sni?: string): NonNullable<Cluster['transportSocket']> {
   return {
     name: TLS_TRANSPORT_SOCKET,
     typedConfig: {
       '@type': UPSTREAM_TLS_TYPE,
+      ...(sni ? { sni } : {}),
       commonTlsContext: {
         tlsCertificateSdsSecretConfigs: [sds(WORKLOAD_CERT_SECRET)],
         validationContextSdsSecretConfig: sds(ROOT_CA_SECRET),
@@ -132,7 +145,7 @@ export function withTlsMode(lb: LbEndpoint, istio: boolean): LbEndpoint {
  * ISTIO_MUTUAL: transport socket matches (per endpoint) or one transport socket.
  */
 export function applyMeshMtls(c: Cluster, mode: 'AUTO' | 'ISTIO_MUTUAL', sans: readonly string[], http2: boolean): void {
-  const ts = meshClientTransportSocket(sans, http2);
+  const ts = meshClientTransportSocket(sans, http2, meshSni(c.name));
   if (mode === 'ISTIO_MUTUAL') {
     c.transportSocket = ts;
     return;
