@@ -5,7 +5,6 @@
 // the global route timeout spans every attempt and the per-try timeout each one. What cannot be
 // retried becomes the downstream response or a flagged local reply (UF, UC, UT, URX, ...).
 
-import type { Readable } from 'node:stream';
 import type { Timer } from '../../common/clock.js';
 import type { DownstreamRequest, ProxyContext } from '../http/connection-manager.js';
 import { GrpcMessageCounter } from '../http/grpc-message-counter.js';
@@ -22,7 +21,7 @@ import type { RequestBody } from './request-body.js';
 import { backoffMs, grpcStatusOf, retriableFailure, retriableResponse } from './retry-policy.js';
 import type { AttemptFailure, CompiledRetryPolicy } from './retry-policy.js';
 import { admitRequest, overflowReply, sendUpstream } from './upstream-request.js';
-import type { UpstreamHead, UpstreamRequest } from './upstream-request.js';
+import type { UpstreamBody, UpstreamHead, UpstreamRequest } from './upstream-request.js';
 
 const DNS_ERRORS = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -162,7 +161,7 @@ export class UpstreamExchange {
     if (a?.ok) a.release();
   }
 
-  private onResponse(head: UpstreamHead, upRes: Readable, up: UpstreamRequest, release: () => void): void {
+  private onResponse(head: UpstreamHead, upRes: UpstreamBody, up: UpstreamRequest, release: () => void): void {
     const { d } = this;
     const status = head.status;
     const p = this.o.retry;

@@ -8,13 +8,13 @@ import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import type { ClientHttp2Stream } from 'node:http2';
-import type { Readable } from 'node:stream';
 import type { HeaderMap } from '../http/headers.js';
 import { localReply } from '../http/local-reply.js';
 import type { LocalReply } from '../http/local-reply.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import type { BodySink } from './request-body.js';
+import { LeanHttp1Upstream } from '../http1/lean-upstream.js';
 
 export interface UpstreamHead {
   readonly status: number;
@@ -24,10 +24,24 @@ export interface UpstreamHead {
   readonly raw: readonly string[];
 }
 
+/**
+ * A response body as the router and its peers read it: node's IncomingMessage or
+ * ClientHttp2Stream, or the lean codec's body. Listeners are attached in the `response`
+ * callback; `resume()` without a 'data' listener discards the body.
+ */
+export interface UpstreamBody {
+  on(event: 'data', fn: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close', fn: () => void): unknown;
+  on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
+  once(event: 'end' | 'close', fn: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
 export interface UpstreamEvents {
   /** The connection carrying this attempt is up (`ip:port` of our side). */
   connected(localAddress: string): void;
-  response(head: UpstreamHead, body: Readable): void;
+  response(head: UpstreamHead, body: UpstreamBody): void;
   error(err: NodeJS.ErrnoException): void;
 }
 
@@ -79,7 +93,9 @@ export function admitRequest(cluster: Cluster, host: Host): (() => void) | null 
 }
 
 export function sendUpstream(cluster: Cluster, host: Host, call: UpstreamCall, ev: UpstreamEvents): UpstreamRequest {
-  return cluster.protocol === 'http2' ? new Http2Upstream(cluster, host, call, ev) : new Http1Upstream(cluster, host, call, ev);
+  if (cluster.protocol === 'http2') return new Http2Upstream(cluster, host, call, ev);
+  // The lean codec writes and reads the pooled connection itself (src/dataplane/http1/).
+  return cluster.leanHttp1 ? new LeanHttp1Upstream(cluster.pool.forHost(host), call, ev) : new Http1Upstream(cluster, host, call, ev);
 }
 
 class Http1Upstream implements UpstreamRequest {

@@ -9,6 +9,7 @@ import type { StatsRegistry } from '../../telemetry/stats/stats.js';
 import type { Cluster as ClusterResource, ClusterLoadAssignment, Secret } from '../../xds/resources.js';
 import { ConfigError } from '../config/durations.js';
 import type { AddressMap } from '../config/compile.js';
+import { defaultHttp1Codec } from '../http1/codec.js';
 import { Cluster } from './cluster.js';
 import type { ClusterOptions } from './cluster.js';
 import type { Resolver } from './dns/resolver.js';
@@ -25,6 +26,8 @@ export interface PreparedClusters {
 export interface ClusterManagerOptions {
   readonly clock?: Clock;
   readonly resolver?: Resolver;
+  /** HTTP/1.1 upstream requests use the lean codec (src/dataplane/http1/). */
+  readonly leanHttp1?: boolean;
 }
 
 const NO_SECRETS: ReadonlyMap<string, Secret> = new Map();
@@ -51,7 +54,7 @@ export class ClusterManager {
   prepare(resources: readonly ClusterResource[], endpoints: ReadonlyMap<string, ClusterLoadAssignment>, secrets: ReadonlyMap<string, Secret> = NO_SECRETS): PreparedClusters {
     const next = new Map<string, Cluster>();
     const replaced: Cluster[] = [];
-    const opts: ClusterOptions = { clock: this.options.clock, resolver: this.options.resolver, secrets, tlsCache: this.tlsCache };
+    const opts: ClusterOptions = { clock: this.options.clock, resolver: this.options.resolver, secrets, tlsCache: this.tlsCache, leanHttp1: this.options.leanHttp1 ?? defaultHttp1Codec() === 'lean' };
     for (const r of resources) {
       if (next.has(r.name)) throw new ConfigError(`duplicate cluster ${r.name}`);
       const existing = this.clusters.get(r.name);

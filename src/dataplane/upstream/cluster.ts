@@ -58,6 +58,8 @@ export interface ClusterOptions {
   readonly secrets?: ReadonlyMap<string, Secret>;
   /** Shared SecureContexts (the cluster manager's); a private one otherwise. */
   readonly tlsCache?: SecureContextCache;
+  /** HTTP/1.1 requests use the lean codec (src/dataplane/http1/) instead of node:http's client. */
+  readonly leanHttp1?: boolean;
 }
 
 export class Cluster {
@@ -66,6 +68,8 @@ export class Cluster {
   readonly connectTimeoutMs: number;
   readonly lbPolicy: LbPolicyName;
   readonly protocol: 'http1' | 'http2';
+  /** HTTP/1.1 requests go through the lean codec (src/dataplane/http1/). */
+  readonly leanHttp1: boolean;
   readonly settings: ClusterSettings;
   readonly stats: ClusterStats;
   readonly breaker: CircuitBreaker;
@@ -108,6 +112,7 @@ export class Cluster {
     this.connectTimeoutMs = s.connectTimeoutMs;
     this.lbPolicy = s.lbPolicy;
     this.protocol = s.protocol;
+    this.leanHttp1 = opts.leanHttp1 === true;
     this.edsName = s.edsName;
     this.clock = opts.clock ?? systemClock;
     const secrets = opts.secrets ?? new Map<string, Secret>();

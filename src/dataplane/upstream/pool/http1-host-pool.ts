@@ -25,7 +25,20 @@ export interface Http1Settings {
   readonly maxConnectionDurationMs: number;
 }
 
-export type PendingRequest = http.ClientRequest & { reusedSocket: boolean };
+/**
+ * What the pool hands connections to: node:http's ClientRequest (through PoolAgent), or the
+ * lean codec's request (src/dataplane/http1/). Both follow node's agent contract: the pool
+ * calls onSocket(socket), or onSocket(null, error) to fail the request; the request gives
+ * the connection back by emitting 'free' on the socket once its response is complete.
+ */
+export interface PendingRequest {
+  readonly destroyed: boolean;
+  /** Set by the pool when the request goes out on a kept-alive connection. */
+  reusedSocket: boolean;
+  /** Cleared by the pool for a connection's last request (it sends `Connection: close`). */
+  shouldKeepAlive: boolean;
+  onSocket(socket: net.Socket | null, err?: Error): void;
+}
 
 class Connection {
   ready = false;
@@ -63,7 +76,7 @@ export class Http1HostPool implements HostPool {
     private readonly address: string,
     private readonly port: number,
   ) {
-    this.agent = new PoolAgent((req) => this.addRequest(req as PendingRequest), () => this.drain());
+    this.agent = new PoolAgent((req) => this.addRequest(req as unknown as PendingRequest), () => this.drain());
     this.requestOptions = Object.freeze({ agent: this.agent, host: address, port });
   }
 

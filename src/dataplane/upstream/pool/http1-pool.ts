@@ -37,7 +37,7 @@ export class Http1Pool {
     this.agent = new PoolAgent(
       (req, options) => {
         const address = String(options.host ?? options.hostname ?? 'localhost').replace(/^\[(.*)\]$/, '$1');
-        this.hosts.forAddress(address, Number(options.port ?? 80)).addRequest(req as PendingRequest);
+        this.hosts.forAddress(address, Number(options.port ?? 80)).addRequest(req as unknown as PendingRequest);
       },
       () => this.close(),
     );

@@ -24,6 +24,6 @@ export class PoolAgent extends http.Agent {
   }
 }
 
-export function failRequest(req: http.ClientRequest, err: Error): void {
-  (req as unknown as { onSocket(s: null, e: Error): void }).onSocket(null, err);
+export function failRequest(req: { onSocket(s: null, e: Error): void }, err: Error): void {
+  req.onSocket(null, err);
 }
