@@ -11,7 +11,13 @@
 // Envoy's UUID request-id extension packs the reason into the UUID's version nibble (index 14,
 // always '4' in a fresh UUID v4): '9' sampled, 'a' forced by the service, 'b' forced by the
 // client. A proxy downstream that sees the nibble keeps the decision without drawing again.
-// The draw comes from the injected random source (tests seed it).
+//
+// The random and overall draws are the request id's own number (its first 8 hex digits, modulo
+// 10 000), as Envoy's UUID extension does (use_request_id_for_trace_sampling, on in Istio):
+// every hop that sees the same id draws the same number, so a hop never samples a request an
+// earlier hop at the same percentage did not, and never rewrites the id's nibble: both sides'
+// access logs keep the same x-request-id. Ids that are not UUIDs, and client_sampling, draw
+// from the injected random source (tests seed it).
 
 import type { Random } from '../../common/random.js';
 
@@ -66,14 +72,26 @@ export interface SamplingInput {
   readonly forceTrace: boolean;
 }
 
+const HEX8 = /^[0-9a-fA-F]{8}$/;
+
+/** Envoy's UUIDRequestIDExtension::getInteger: the id's first 8 hex digits as a number. */
+export function requestIdInteger(rid: string | undefined): number | undefined {
+  if (rid === undefined || !isUuid(rid)) return undefined;
+  const head = rid.slice(0, 8);
+  return HEX8.test(head) ? Number.parseInt(head, 16) : undefined;
+}
+
 /** Envoy's mutateTracingRequestHeader: the final reason for this request. */
 export function decideTraceReason(cfg: SamplingConfig, input: SamplingInput, random: Random): TraceReason {
   let reason = traceReasonOf(input.requestId);
-  // One draw serves both percentages, as Envoy uses one value for both checks.
-  let draw = -1;
+  // One value serves the random and overall percentages, as in Envoy: the id's, else one draw.
+  const fromId = requestIdInteger(input.requestId);
+  let draw = fromId === undefined ? -1 : fromId % 10_000;
   const roll = (): number => (draw < 0 ? (draw = Math.floor(random.next() * 10_000)) : draw);
+  // Envoy checks client_sampling against its runtime's random generator, not the id.
+  const clientRoll = (): number => Math.floor(random.next() * 10_000);
   if (reason === 'not_traceable') {
-    if (input.clientTraceId && (cfg.client >= 10_000 || roll() < cfg.client)) reason = 'client_forced';
+    if (input.clientTraceId && (cfg.client >= 10_000 || clientRoll() < cfg.client)) reason = 'client_forced';
     else if (input.forceTrace) reason = 'service_forced';
     else if (cfg.random >= 10_000 || (cfg.random > 0 && roll() < cfg.random)) reason = 'sampling';
   }
