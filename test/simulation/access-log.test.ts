@@ -155,6 +155,16 @@ test("TASK-17: a mesh-wide Telemetry with the built-in envoy provider turns logs
   assertSides(everySide(meshConfig('accessLogFile: ""\naccessLogEncoding: JSON') + mesh), Object.fromEntries(ALL_SIDES.map((s) => [s, [fileLog(JSON_LABELS)]])), 'envoy provider, JSON');
 });
 
+test('MeshConfig defaultProviders.accessLogging stands for a mesh-wide Telemetry; a Telemetry naming no provider inherits them', () => {
+  const defaults = meshConfig('accessLogFile: ""\ndefaultProviders:\n  accessLogging: [envoy]');
+  assertSides(everySide(defaults), Object.fromEntries(ALL_SIDES.map((s) => [s, [fileLog(TEXT)]])), 'defaultProviders');
+  // Istio keeps a filter only for the providers its own entry names: here none, so no filter (warned at load).
+  const unnamed = everySide(defaults + telemetry('ns', 'default', 'accessLogging:\n- filter: {expression: "response.code >= 500"}'));
+  assertSides(unnamed, { 'inbound-http': [fileLog(TEXT)], 'gateway-http': [fileLog(TEXT)] }, 'a filter without providers');
+  const named = everySide(defaults + telemetry('ns', 'default', 'accessLogging:\n- providers: [{name: envoy}]\n  filter: {expression: "response.code >= 500"}'));
+  assertSides(named, { 'inbound-http': [fileLog(TEXT, '/dev/stdout', cel('response.code >= 500'))], 'gateway-http': [fileLog(TEXT)] }, 'a filter with its provider');
+});
+
 test('filter.expression becomes Envoy\'s CEL extension filter on every log of the workloads it covers', () => {
   const got = everySide(meshConfig('accessLogFile: ""') + telemetry('mesh-default', 'istio-system', 'accessLogging:\n- providers: [{name: envoy}]\n  filter:\n    expression: response.code >= 400'));
   assertSides(got, Object.fromEntries(ALL_SIDES.map((s) => [s, [fileLog(TEXT, '/dev/stdout', cel('response.code >= 400'))]])), 'filter');

@@ -41,7 +41,7 @@ test('valid CEL outside Strait\'s subset is a warning at the expression, saying 
       '  - providers: [{name: envoy}]', //                     6
       '    filter:', //                                        7
       "      expression: \"response.code + 1 >= 400 || request.time > timestamp('2024-01-01T00:00:00Z')\"", // 8
-      '  - match: {mode: SERVER}', //                          9
+      '  - providers: [{name: envoy}]', //                     9
       "    filter: {expression: \"response.code >= '400'\"}", // 10
     ),
   );
@@ -52,7 +52,12 @@ test('valid CEL outside Strait\'s subset is a warning at the expression, saying 
   assert.match(r.diagnostics[3]!.message, />= cannot order a int and a string: always an error, which Envoy counts as false/);
   // The resource still loads: Istio accepts valid CEL.
   assert.equal(r.resources.length, 1);
-  assert.deepEqual(loadText(yaml('apiVersion: telemetry.istio.io/v1', 'kind: Telemetry', 'metadata: {name: a, namespace: b}', 'spec: {accessLogging: [{filter: {expression: "response.code >= 400"}}]}')).codes, []);
+  assert.deepEqual(loadText(yaml('apiVersion: telemetry.istio.io/v1', 'kind: Telemetry', 'metadata: {name: a, namespace: b}', 'spec: {accessLogging: [{providers: [{name: envoy}], filter: {expression: "response.code >= 400"}}]}')).codes, []);
+});
+
+test('a filter in an entry without providers is warned about: Istio drops it', () => {
+  const r = loadText(yaml('apiVersion: telemetry.istio.io/v1', 'kind: Telemetry', 'metadata: {name: a, namespace: b}', 'spec:', '  accessLogging:', '  - filter: {expression: "response.code >= 400"}'));
+  assert.deepEqual(r.at, ['warning:filter-without-provider@6:5']);
 });
 
 test('envoyFileAccessLog providers are typed: path, text format or JSON labels, omitEmptyValues', () => {

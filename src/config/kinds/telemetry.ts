@@ -194,6 +194,11 @@ const accessLoggingSchema = mapped(
         { refine: (f, r) => checkCelSubset(f.expression, r) },
       ),
     ),
+  }, {
+    refine(a, r) {
+      // Istio's mergeLogs records a filter per provider its entry names; with none, it is dropped.
+      if (a.filter && (a.providers ?? []).length === 0) r.warn(['filter'], 'filter-without-provider', 'this filter has no effect: Istio applies an accessLogging filter only to the providers listed in the same entry, and this entry lists none', 'add the providers it is for, e.g. providers: [{name: envoy}]', 'key');
+    },
   }),
   (a, path): TelemetryAccessLogging => ({
     match: { mode: a.match?.mode ?? 'CLIENT_AND_SERVER' },

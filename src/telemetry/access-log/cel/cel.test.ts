@@ -105,6 +105,10 @@ test('headers: case-insensitive keys, `in` on the map, a missing header is an er
   // != on an error is an error too: nothing is logged, as in Envoy.
   assert.equal(evalOn("request.headers['x-nope'] != 'a'"), false);
   assert.equal(evalOn("request.headers[':authority'] == 'httpbin:8000' && request.id == 'abc' && request.useragent == 'curl/8'"), true);
+  // A map's field selects its key; a computed key is looked up at run time.
+  assert.equal(evalOn("request.headers.x_nope == 'a' || request.headers.accept == 'x'"), false);
+  assert.equal(evalOn("request.headers[request.method == 'GET' ? 'x-log-me' : 'x'] == 'true'"), true);
+  assert.equal(evalOn("size(request.headers) == 3"), true);
 });
 
 test("errors: && and || absorb them when the other side decides; ! and the result do not", () => {

@@ -57,6 +57,8 @@ interface Node {
   readonly type: CelType;
   /** Present for values known at config time (literals, lists of literals, duration('...')). */
   readonly constant?: CelValue;
+  /** request.headers / response.headers: one header read directly, without building the map. */
+  readonly header?: (s: StreamInfo, name: string) => CelValue;
 }
 
 const NUMERIC = new Set<CelType>(['int', 'uint', 'double']);
@@ -107,7 +109,7 @@ function responseHeader(s: StreamInfo, name: string): CelValue {
   return Array.isArray(v) ? v.join(',') : String(v);
 }
 
-type Getter = { readonly type: CelType; readonly get: (s: StreamInfo) => CelValue; readonly http?: boolean };
+type Getter = { readonly type: CelType; readonly get: (s: StreamInfo) => CelValue; readonly http?: boolean; readonly header?: (s: StreamInfo, name: string) => CelValue };
 
 /** Envoy's attributes Strait knows, by dotted name; `http` ones are absent on TCP connections. */
 const ATTRIBUTES: Readonly<Record<string, Getter>> = {
@@ -121,7 +123,7 @@ const ATTRIBUTES: Readonly<Record<string, Getter>> = {
   'request.id': { type: 'string', http: true, get: (s) => requestHeader(s, 'x-request-id') },
   'request.query': { type: 'string', http: true, get: (s) => queryOf(s.path) },
   'request.protocol': { type: 'string', http: true, get: (s) => present(s.protocol) },
-  'request.headers': { type: 'map', http: true, get: (s) => new HeaderMap((k) => requestHeader(s, k), () => Object.keys(s.requestHeaders)) },
+  'request.headers': { type: 'map', http: true, header: requestHeader, get: (s) => new HeaderMap((k) => requestHeader(s, k), () => Object.keys(s.requestHeaders)) },
   'request.duration': { type: 'duration', get: (s) => new Duration(s.endMono - s.startMono) },
   'request.size': { type: 'int', http: true, get: (s) => s.bytesReceived },
   'response.code': { type: 'int', http: true, get: (s) => (s.responseCode > 0 ? s.responseCode : ERROR) },
@@ -129,7 +131,7 @@ const ATTRIBUTES: Readonly<Record<string, Getter>> = {
   'response.flags': { type: 'int', get: (s) => responseFlagBits(s.responseFlags) },
   'response.grpc_status': { type: 'int', http: true, get: (s) => (s.grpcStatus === '' ? ERROR : Number(s.grpcStatus)) },
   'response.size': { type: 'int', http: true, get: (s) => s.bytesSent },
-  'response.headers': { type: 'map', http: true, get: (s) => new HeaderMap((k) => responseHeader(s, k), () => Object.keys(s.responseHeaders ?? {})) },
+  'response.headers': { type: 'map', http: true, header: responseHeader, get: (s) => new HeaderMap((k) => responseHeader(s, k), () => Object.keys(s.responseHeaders ?? {})) },
   'connection.mtls': { type: 'bool', get: (s) => s.peerCertificate !== null },
   'connection.requested_server_name': { type: 'string', get: (s) => s.requestedServerName },
   'connection.uri_san_peer_certificate': { type: 'string', get: (s) => s.peerCertificate?.uriSans[0] ?? ERROR },
@@ -229,8 +231,12 @@ class Compiler {
         this.warnings.push({ offset: e.pos, message: `${name} does not exist on TCP connections: this part is always an error there` });
         return errorNode;
       }
-      return { ev: a.get, type: a.type };
+      return { ev: a.get, type: a.type, ...(a.header ? { header: a.header } : {}) };
     }
+    // A field of a map attribute: request.headers.foo is request.headers['foo'].
+    const dot = name.lastIndexOf('.');
+    const base = ATTRIBUTES[name.slice(0, dot)];
+    if (base?.type === 'map' && e.kind === 'select') return this.lookup(e, this.attribute(e.operand, name.slice(0, dot)), literalNode(name.slice(dot + 1), 'string'));
     const root = name.split('.')[0]!;
     if (!ROOTS.has(root)) return this.refuse(e, `unknown attribute ${name} (Envoy's attributes start with request., response., connection., upstream., source., destination. or xds.)`);
     return this.refuse(e, `attribute ${name} is not evaluated by Strait`);
@@ -242,6 +248,8 @@ class Compiler {
     // request.headers['X-Name']: one header read per request, lower-cased now (Envoy's lookup is case-insensitive).
     if (container.type === 'map' && typeof key.constant === 'string') {
       const k = key.constant.toLowerCase();
+      const read = container.header;
+      if (read) return { ev: (s) => read(s, k), type: 'string' };
       return { ev: (s) => (container.ev(s) as HeaderMap).get(k), type: 'string' };
     }
     return {
@@ -329,6 +337,12 @@ class Compiler {
 
   private membership(e: Expr, l: Node, r: Node): Node {
     if (r.type !== 'list' && r.type !== 'map' && r.type !== 'dyn' && r.type !== 'error') this.never(e, `in needs a list or a map on its right, not a ${r.type}`);
+    // 'name' in request.headers: one header read.
+    if (r.header && typeof l.constant === 'string') {
+      const read = r.header;
+      const k = l.constant.toLowerCase();
+      return { type: 'bool', ev: (s) => read(s, k) !== ERROR };
+    }
     // `x in [constants]`: a set of primitive constants is looked up, not scanned.
     if (Array.isArray(r.constant) && r.constant.every((v) => typeof v === 'string')) {
       const set = new Set(r.constant as string[]);
