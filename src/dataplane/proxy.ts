@@ -23,6 +23,8 @@ import { ClusterHttpClient } from './http/async-client.js';
 import { TracerRegistry } from '../telemetry/tracing/tracer-registry.js';
 import type { BatchOptions } from '../telemetry/tracing/reporter.js';
 import { TapHub } from './http/tap.js';
+import { defaultHttp1Codec } from './http1/codec.js';
+import type { Http1Codec } from './http1/codec.js';
 
 export interface ProxyOptions {
   readonly bootstrap: Bootstrap;
@@ -34,6 +36,8 @@ export interface ProxyOptions {
   readonly log: (line: string) => void;
   /** Span batching and bounds (tests shrink them; Envoy's defaults otherwise). */
   readonly tracingBatch?: Partial<BatchOptions>;
+  /** node's http module or the lean codec for plaintext HTTP/1.1 (default: $STRAIT_HTTP1_CODEC, else node). */
+  readonly http1Codec?: Http1Codec;
 }
 
 export interface TypeState {
@@ -67,8 +71,9 @@ export class Proxy {
   private readonly readinessGates: { what: string; ok: () => boolean }[] = [];
 
   constructor(readonly opts: ProxyOptions) {
-    this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock });
-    this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random, tap: this.tap }, this.stats);
+    const lean = (opts.http1Codec ?? defaultHttp1Codec()) === 'lean';
+    this.clusters = new ClusterManager(this.stats, opts.random, opts.addresses, { clock: opts.clock, leanHttp1: lean });
+    this.listeners = new ListenerManager({ clusters: this.clusters, clock: opts.clock, random: opts.random, tap: this.tap }, this.stats, lean);
     this.startedAt = opts.clock.now();
     const node = opts.bootstrap.node;
     const md = (node.metadata ?? {}) as Record<string, unknown>;

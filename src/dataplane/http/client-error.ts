@@ -9,7 +9,11 @@ import { newStreamInfo } from './stream-info.js';
 import type { StreamInfo } from './stream-info.js';
 import { writeAccessLogs } from '../../telemetry/access-log/access-logs.js';
 
-export function writeClientError(manager: HttpConnectionManager, err: NodeJS.ErrnoException, socket: Socket): void {
+/**
+ * `responseStarted`: whether a response is already under way on the socket; node's server
+ * keeps that response as `socket._httpMessage`, the lean server says it.
+ */
+export function writeClientError(manager: HttpConnectionManager, err: NodeJS.ErrnoException, socket: Socket, responseStarted?: boolean): void {
   const code = err.code ?? '';
   socket.on('error', () => socket.destroy());
   if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
@@ -17,7 +21,7 @@ export function writeClientError(manager: HttpConnectionManager, err: NodeJS.Err
     return;
   }
   // A response already under way on this socket cannot be replaced by an error response.
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  const started = responseStarted ?? (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
   let status = 400;
   let details = `http1.codec_error{${code || 'unknown'}}`;
   let flag = 'DPE';
@@ -30,7 +34,7 @@ export function writeClientError(manager: HttpConnectionManager, err: NodeJS.Err
     flag = '';
   }
   const body = `${status} ${REASONS[status]}: the request was rejected before routing (${details})\n`;
-  if (!inFlight?.headersSent) {
+  if (!started) {
     socket.end(
       `HTTP/1.1 ${status} ${REASONS[status]}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
         `x-strait-details: ${details}\r\n${flag ? `x-strait-flags: ${flag}\r\n` : ''}\r\n${body}`,
@@ -40,7 +44,7 @@ export function writeClientError(manager: HttpConnectionManager, err: NodeJS.Err
   }
   const cfg = manager.config;
   const info = newStreamInfo(manager.clock.now(), manager.clock.monotonic());
-  info.responseCode = inFlight?.headersSent ? 0 : status;
+  info.responseCode = started ? 0 : status;
   if (flag) info.responseFlags.push(flag);
   info.responseCodeDetails = details;
   info.downstreamLocalAddress = `${socket.localAddress}:${socket.localPort}`;

@@ -31,6 +31,7 @@ import { trustedXffAddress } from './trusted-client.js';
 import { finishSpan, startSpan } from '../../telemetry/tracing/http-tracing.js';
 import type { ProxySpan } from '../../telemetry/tracing/span.js';
 import type { TapHub } from './tap.js';
+import type { DownstreamIncoming, DownstreamResponse } from './downstream.js';
 import { writeAccessLogs } from '../../telemetry/access-log/access-logs.js';
 
 export interface ProxyContext {
@@ -43,8 +44,8 @@ export interface ProxyContext {
 
 /** One downstream request as the router sees it. */
 export interface DownstreamRequest {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamIncoming;
+  readonly res: DownstreamResponse;
   readonly info: StreamInfo;
   readonly cfg: HcmConfig;
   /** :authority as forwarded (filters and rewrites may change it). */
@@ -75,7 +76,7 @@ const MANAGED = new Set(['host', 'x-request-id', 'x-forwarded-proto']);
 
 export class HttpConnectionManager {
   /** The response the request path last started tracking (guarded() reads it after a throw). */
-  private tracked: ServerResponse | null = null;
+  private tracked: DownstreamResponse | null = null;
 
   constructor(public config: HcmConfig, private readonly ctx: ProxyContext) {}
 
@@ -109,7 +110,7 @@ export class HttpConnectionManager {
     this.guarded(req, res, { socket, protocol });
   };
 
-  handle = (req: IncomingMessage, res: ServerResponse): void => {
+  handle = (req: DownstreamIncoming, res: DownstreamResponse): void => {
     this.guarded(req, res, null);
   };
 
@@ -118,7 +119,7 @@ export class HttpConnectionManager {
    * it carries: the exception becomes a 500 local reply (or a reset once the response started)
    * and a `downstream_cx_protocol_error`-style count the operator can see.
    */
-  private guarded(req: IncomingMessage, res: ServerResponse, upgrade: DownstreamRequest['upgrade']): void {
+  private guarded(req: DownstreamIncoming, res: DownstreamResponse, upgrade: DownstreamRequest['upgrade']): void {
     this.tracked = null;
     try {
       this.handleRequest(req, res, upgrade);
@@ -138,7 +139,7 @@ export class HttpConnectionManager {
     }
   }
 
-  private handleRequest(req: IncomingMessage, res: ServerResponse, upgrade: DownstreamRequest['upgrade']): void {
+  private handleRequest(req: DownstreamIncoming, res: DownstreamResponse, upgrade: DownstreamRequest['upgrade']): void {
     const cfg = this.config;
     const { clock } = this.ctx;
     const info = newStreamInfo(clock.now(), clock.monotonic());
@@ -323,7 +324,7 @@ export class HttpConnectionManager {
     this.reply(d, localReply(307, '', 'path_normalization_failed', `request path "${d.fullPath.slice(0, 100)}" has escaped slashes; use "${location}"`, { headers: [['location', location]] }));
   }
 
-  private applyRequestId(cfg: HcmConfig, headers: HeaderMap, req: IncomingMessage): void {
+  private applyRequestId(cfg: HcmConfig, headers: HeaderMap, req: DownstreamIncoming): void {
     const existing = firstHeader(req.headers['x-request-id']);
     // Envoy treats loopback and private peers as internal; an external client's id is replaced
     // at the edge unless preserve_external_request_id is set.
@@ -337,7 +338,7 @@ export class HttpConnectionManager {
     }
   }
 
-  private applyForwardedHeaders(cfg: HcmConfig, headers: HeaderMap, req: IncomingMessage, scheme: string): void {
+  private applyForwardedHeaders(cfg: HcmConfig, headers: HeaderMap, req: DownstreamIncoming, scheme: string): void {
     if (cfg.useRemoteAddress) {
       const remote = req.socket.remoteAddress ?? '';
       const xff = headers['x-forwarded-for'];

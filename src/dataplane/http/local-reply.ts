@@ -4,6 +4,7 @@
 // and what to check, so a user never has to guess why a request failed.
 
 import type { ServerResponse } from 'node:http';
+import type { DownstreamResponse } from './downstream.js';
 
 export interface LocalReply {
   readonly status: number;
@@ -62,7 +63,8 @@ export function localReplyHead(reply: LocalReply, extraHeaders: Record<string, s
 }
 
 /** Writes the reply; returns the number of body bytes sent. */
-export function writeLocalReply(res: ServerResponse, status: number, head: { headers: string[]; body: string }, isHead: boolean): number {
+export function writeLocalReply(downstream: DownstreamResponse, status: number, head: { headers: string[]; body: string }, isHead: boolean): number {
+  const res = downstream as ServerResponse;
   if ((isHead || head.body.length === 0) && (res as { stream?: unknown }).stream !== undefined) {
     // HTTP/2: headers set before end() leave in one HEADERS frame with END_STREAM, the
     // "trailers-only" form a gRPC client needs to read grpc-status from them.

@@ -20,6 +20,8 @@ import { rejectConnect, writeClientError } from '../http/client-error.js';
 import { proxyTcp } from '../tcp/tcp-proxy.js';
 import { serverTlsOptions } from '../tls/tls-context.js';
 import { inspectClientHello, sniffPlaintext } from './tls-inspector.js';
+import { defaultHttp1Codec } from '../http1/codec.js';
+import { LeanHttp1Server, wasHandedOver } from '../http1/lean-server.js';
 import type { Counter, Gauge, StatsRegistry } from '../../telemetry/stats/stats.js';
 
 export type { ListenerSpec } from '../config/compile.js';
@@ -28,6 +30,8 @@ interface ChainRuntime {
   spec: ChainSpec;
   readonly manager: HttpConnectionManager | null;
   readonly h1: http.Server | null;
+  /** The lean HTTP/1.1 server in front of h1 (which takes what it hands over), when enabled. */
+  readonly lean: LeanHttp1Server | null;
   readonly h2c: http2.Http2Server | null;
   readonly secure: http2.Http2SecureServer | null;
   /** A TCP chain that terminates TLS (mesh mTLS in front of tcp_proxy): decrypted sockets go to tcp_proxy. */
@@ -82,6 +86,8 @@ export class ListenerManager {
   constructor(
     private readonly ctx: ProxyContext,
     private readonly registry?: StatsRegistry,
+    /** Plaintext HTTP/1.1 is served by the lean server (src/dataplane/http1/) before node's. */
+    private readonly leanHttp1 = defaultHttp1Codec() === 'lean',
   ) {}
 
   list(): BoundListener[] {
@@ -155,7 +161,7 @@ export class ListenerManager {
   }
 
   private chainRuntime(l: BoundListener, c: ChainSpec): ChainRuntime {
-    if (c.network.kind === 'tcp') return { spec: c, manager: null, h1: null, h2c: null, secure: null, tcpTls: this.tcpTlsServer(c) };
+    if (c.network.kind === 'tcp') return { spec: c, manager: null, h1: null, lean: null, h2c: null, secure: null, tcpTls: this.tcpTlsServer(c) };
     const hcm = c.network.hcm;
     const manager = new HttpConnectionManager(hcm, this.ctx);
     const h1 = http.createServer({
@@ -171,7 +177,11 @@ export class ListenerManager {
     });
     h1.on('request', manager.handle);
     h1.on('upgrade', manager.handleUpgrade);
-    h1.on('connection', manager.onConnection);
+    // A connection the lean server handed over was counted when it arrived there.
+    h1.on('connection', (socket: net.Socket) => {
+      if (!wasHandedOver(socket)) manager.onConnection(socket);
+    });
+    const lean = this.leanHttp1 ? new LeanHttp1Server(manager, h1, this.ctx.clock) : null;
     h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => writeClientError(manager, err, socket));
     h1.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(l, manager, req, socket, head));
     const h2c = http2.createServer({ settings: H2_SETTINGS });
@@ -205,7 +215,7 @@ export class ListenerManager {
       secure.on('tlsClientError', () => undefined);
       secure.on('sessionError', () => undefined);
     }
-    return { spec: c, manager, h1, h2c, secure, tcpTls: null };
+    return { spec: c, manager, h1, lean, h2c, secure, tcpTls: null };
   }
 
   /** A TLS server (never listening) that verifies clients as the chain says and hands decrypted sockets to tcp_proxy. */
@@ -325,7 +335,9 @@ export class ListenerManager {
       return;
     }
     peek(socket, (buf) => sniffPlaintext(buf) !== undefined, (buf) => {
-      (sniffPlaintext(buf) === 'h2c' ? c.h2c! : c.h1!).emit('connection', socket);
+      if (sniffPlaintext(buf) === 'h2c') c.h2c!.emit('connection', socket);
+      else if (c.lean) c.lean.accept(socket);
+      else c.h1!.emit('connection', socket);
     });
   }
 
@@ -421,7 +433,10 @@ function closeListener(l: BoundListener, graceMs: number): Promise<void> {
       resolve();
       return;
     }
-    for (const c of l.chains) c.h1?.closeIdleConnections();
+    for (const c of l.chains) {
+      c.h1?.closeIdleConnections();
+      c.lean?.closeIdleConnections();
+    }
     const t = setTimeout(() => {
       for (const s of l.sockets) s.destroy();
     }, graceMs);

@@ -3,7 +3,7 @@
 // kept only up to a limit (Envoy's default per-connection buffer, 1 MiB); past it the body can
 // no longer be replayed, so retries and mirrors are skipped for that request (as in Envoy).
 
-import type { IncomingMessage } from 'node:http';
+import type { DownstreamIncoming } from '../http/downstream.js';
 
 export interface BodySink {
   write(chunk: Buffer): boolean;
@@ -23,7 +23,7 @@ export class RequestBody {
   private sinks: BodySink[] = [];
   private paused = 0;
 
-  constructor(private readonly req: IncomingMessage, private readonly onBytes: (n: number, chunk: Buffer) => void) {
+  constructor(private readonly req: DownstreamIncoming, private readonly onBytes: (n: number, chunk: Buffer) => void) {
     req.on('data', (chunk: Buffer) => this.onData(chunk));
     req.once('end', () => {
       this.ended = true;

@@ -215,7 +215,7 @@ export class UpstreamExchange {
       // Trailers (gRPC status over HTTP/2, chunked HTTP/1.1 trailers) pass through.
       const raw = up.trailers();
       for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'grpc-status') d.info.grpcStatus = raw[i + 1]!;
-      if (raw.length > 0 && typeof (res as { addTrailers?: unknown }).addTrailers === 'function') {
+      if (raw.length > 0 && typeof res.addTrailers === 'function') {
         const t: Record<string, string> = {};
         for (let i = 0; i < raw.length; i += 2) t[raw[i]!.toLowerCase()] = raw[i + 1]!;
         res.addTrailers(t);

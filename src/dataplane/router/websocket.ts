@@ -101,9 +101,11 @@ export function proxyUpgrade(d: DownstreamRequest, cluster: Cluster, ctx: ProxyC
     d.info.responseCodeDetails = 'via_upstream';
     const headers = forwardableResponseHeaders(upRes.rawHeaders);
     d.filters?.runResponseHeaders(upRes.statusCode ?? 502, headers);
-    d.res.writeHead(upRes.statusCode ?? 502, headers);
+    // Upgrade requests always come through node's server (the lean one hands them over).
+    const res = d.res as http.ServerResponse;
+    res.writeHead(upRes.statusCode ?? 502, headers);
     upRes.on('data', (c: Buffer) => (d.info.bytesSent += c.length));
-    upRes.pipe(d.res);
+    upRes.pipe(res);
     upRes.once('close', release);
   });
 
