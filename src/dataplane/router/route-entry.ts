@@ -10,6 +10,7 @@ import { filterByTypeUrl } from '../../filters/http/registry.js';
 import { compileMutations } from './header-mutation.js';
 import type { CompiledMutations } from './header-mutation.js';
 import { compileMatch, RouteConfigError } from './route-match.js';
+import { isExactPath, pathKeyOf } from './route-index.js';
 import type { HeaderLookup, Matcher } from './route-match.js';
 import { compileRetryPolicy } from './retry-policy.js';
 import type { CompiledRetryPolicy } from './retry-policy.js';
@@ -65,6 +66,10 @@ export interface MirrorTarget {
 export interface CompiledRoute {
   readonly name: string;
   readonly matches: Matcher;
+  /** A literal the :path must start with for this route to match, or null (route-index.ts). */
+  readonly pathKey: string | null;
+  /** pathKey is the whole path the route matches (a `path` match). */
+  readonly exactPath: boolean;
   /** The prefix the route matches on (prefix or path-separated prefix), for prefix rewrites. */
   readonly matchPrefix: string | undefined;
   readonly action: RouteAction;
@@ -117,6 +122,8 @@ export function compileRoute(where: string, r: Route, index: number, vh: Virtual
   return {
     name: r.name ?? '',
     matches: compileMatch(at, r.match ?? {}),
+    pathKey: pathKeyOf(r.match ?? {}),
+    exactPath: isExactPath(r.match ?? {}),
     matchPrefix,
     action,
     timeoutMs,

@@ -1,7 +1,9 @@
 // A RouteConfiguration compiled for the request path. Virtual hosts are found by Envoy's domain
 // search order (exact, then the longest suffix wildcard, then the longest prefix wildcard, then
 // `*`) with map lookups, never a scan over all hosts; within a virtual host routes are tried in
-// order and the first match wins, as in Envoy. Everything is validated here, at config time: a
+// order and the first match wins, as in Envoy — through an index when a host has many routes
+// (route-index.ts), which skips routes whose literal path cannot match without changing which
+// route wins. Everything is validated here, at config time: a
 // route this module cannot compile rejects the whole configuration (the proxy NACKs it).
 
 import type { RouteConfiguration, VirtualHost } from '../../xds/resources.js';
@@ -10,6 +12,7 @@ import type { CompiledRoute, VirtualHostContext } from './route-entry.js';
 import { RouteConfigError } from './route-match.js';
 import type { HeaderLookup } from './route-match.js';
 import type { StreamInfo } from '../http/stream-info.js';
+import { INDEX_MIN_ROUTES, RouteIndex } from './route-index.js';
 
 export type { CompiledRoute, RouteAction } from './route-entry.js';
 export type { HeaderLookup } from './route-match.js';
@@ -17,6 +20,8 @@ export { RouteConfigError, compileStringMatcher } from './route-match.js';
 
 export interface CompiledVirtualHost extends VirtualHostContext {
   readonly routes: readonly CompiledRoute[];
+  /** Set when the host has enough routes for an index to pay. */
+  readonly index?: RouteIndex | null;
 }
 
 export interface RouteMatchResult {
@@ -84,10 +89,21 @@ export class RouteTable {
   match(authority: string, fullPath: string, path: string, query: string, header: HeaderLookup, info: StreamInfo | null = null): RouteMatchResult | undefined {
     const vhost = this.findVirtualHost(authority);
     if (!vhost) return undefined;
-    for (const route of vhost.routes) {
+    const routes = vhost.routes;
+    const index = vhost.index;
+    if (index) {
+      const i = index.first(fullPath, path, (k) => routes[k]!.matches(fullPath, path, query, header, info));
+      return i < 0 ? undefined : { vhost, route: routes[i]! };
+    }
+    for (const route of routes) {
       if (route.matches(fullPath, path, query, header, info)) return { vhost, route };
     }
     return undefined;
+  }
+
+  /** Every virtual host, once each (tests instrument their routes). */
+  vhostsForTest(): CompiledVirtualHost[] {
+    return [...new Set([...this.exact.values(), ...this.suffixes.values(), ...this.prefixes.values(), ...(this.star ? [this.star] : [])])];
   }
 
   static empty(name: string): RouteTable {
@@ -106,5 +122,6 @@ function compileVirtualHost(rcName: string, vh: VirtualHost): CompiledVirtualHos
   if (!vh.domains?.length) throw new RouteConfigError(`route config ${rcName}: virtual host ${vh.name} has no domains`);
   const where = `${rcName}/${vh.name}`;
   const ctx = compileVirtualHostContext(where, vh);
-  return { ...ctx, routes: (vh.routes ?? []).map((r, i) => compileRoute(where, r, i, ctx)) };
+  const routes = (vh.routes ?? []).map((r, i) => compileRoute(where, r, i, ctx));
+  return { ...ctx, routes, index: routes.length >= INDEX_MIN_ROUTES ? new RouteIndex(routes) : null };
 }
