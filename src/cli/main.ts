@@ -4,6 +4,7 @@
 // reverse.
 
 import { Command } from 'commander';
+import { parseHttp1Codec } from '../dataplane/http1/codec.js';
 
 const program = new Command();
 program
@@ -155,6 +156,7 @@ program
   .option('--exit-on-stdin-close', 'exit when stdin closes (set by the local runner so proxies never outlive it)')
   .option('--ca-address <host:port>', 'mesh CA to get the workload certificate from (default: $CA_ADDR, else the ADS server); needs the pod\'s token in $STRAIT_CA_TOKEN')
   .option('--merged-metrics-port <port>', 'serve the pod\'s merged metrics (proxy + the app named by $ISTIO_PROMETHEUS_ANNOTATIONS) at /stats/prometheus on the pod-local address (Istio: 15020)', (v) => Number(v))
+  .option('--http1 <codec>', 'plaintext HTTP/1.1 codec: lean (default) or node (node\'s http module; also $STRAIT_HTTP1_CODEC=node)', (v) => parseHttp1Codec(v))
   .action(async (opts) => {
     const { runProxy } = await import('./commands/proxy.js');
     process.exitCode = await runProxy(opts);

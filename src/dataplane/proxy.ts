@@ -36,7 +36,7 @@ export interface ProxyOptions {
   readonly log: (line: string) => void;
   /** Span batching and bounds (tests shrink them; Envoy's defaults otherwise). */
   readonly tracingBatch?: Partial<BatchOptions>;
-  /** node's http module or the lean codec for plaintext HTTP/1.1 (default: $STRAIT_HTTP1_CODEC, else node). */
+  /** The lean codec or node's http module for plaintext HTTP/1.1 (default: lean, unless $STRAIT_HTTP1_CODEC=node). */
   readonly http1Codec?: Http1Codec;
 }
 

@@ -17,6 +17,7 @@ import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-client.js';
 import type { IdentityAgent } from '../../dataplane/identity/identity-agent.js';
 import { startProxyIdentity } from '../../dataplane/identity/proxy-identity.js';
 import { Proxy } from '../../dataplane/proxy.js';
+import type { Http1Codec } from '../../dataplane/http1/codec.js';
 import type { Bootstrap } from '../../xds/resources.js';
 
 export interface ProxyCliOptions {
@@ -28,6 +29,8 @@ export interface ProxyCliOptions {
   caAddress?: string;
   /** Istio's :15020 merged metrics endpoint (the local runner asks for it); absent: none. */
   mergedMetricsPort?: number;
+  /** HTTP/1.1 codec: lean (default) or node. */
+  http1?: Http1Codec;
 }
 
 export async function runProxy(opts: ProxyCliOptions): Promise<number> {
@@ -51,6 +54,7 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
     clock: systemClock,
     random: systemRandom,
     log,
+    ...(opts.http1 ? { http1Codec: opts.http1 } : {}),
   });
 
   let stopping: Promise<void> | null = null;
