@@ -35,9 +35,6 @@ export async function serveUntilStopped(server: http.Server, opts: ServeOptions)
     err(`strait ${opts.name}: cannot listen on ${host}:${port}: ${(e as Error).message}`);
     return 1;
   }
-  const bound = (server.address() as AddressInfo).port;
-  out(`${opts.name} listening on http://${host.includes(':') ? `[${host}]` : host}:${bound}`);
-
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
   let forceTimer: NodeJS.Timeout | undefined;
   const stop = (): void => {
@@ -57,6 +54,12 @@ export async function serveUntilStopped(server: http.Server, opts: ServeOptions)
     process.stdin.on('error', stop);
     process.stdin.resume(); // stdin only reports its end while it is being read
   }
+
+  // Announced only once the signal handlers are in place: whoever waits for this line may stop
+  // the program at once (stdout pipes are synchronous on Linux), and must not meet the default
+  // SIGTERM action.
+  const bound = (server.address() as AddressInfo).port;
+  out(`${opts.name} listening on http://${host.includes(':') ? `[${host}]` : host}:${bound}`);
 
   await closed;
   clearTimeout(forceTimer);
