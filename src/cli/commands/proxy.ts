@@ -17,6 +17,7 @@ import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-client.js';
 import type { IdentityAgent } from '../../dataplane/identity/identity-agent.js';
 import { startProxyIdentity } from '../../dataplane/identity/proxy-identity.js';
 import { Proxy } from '../../dataplane/proxy.js';
+import { tuneV8ForProxy } from '../../dataplane/runtime-flags.js';
 import type { Http1Codec } from '../../dataplane/http1/codec.js';
 import type { Bootstrap } from '../../xds/resources.js';
 
@@ -34,6 +35,7 @@ export interface ProxyCliOptions {
 }
 
 export async function runProxy(opts: ProxyCliOptions): Promise<number> {
+  tuneV8ForProxy();
   const log = (line: string) => process.stderr.write(`strait proxy: ${line}\n`);
   let bootstrap: Bootstrap;
   try {
