@@ -7,6 +7,12 @@ import { Command } from 'commander';
 import { parseHttp1Codec } from '../dataplane/http1/codec.js';
 
 const program = new Command();
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not "${v}"`);
+  return n;
+}
 program
   .name('strait')
   .description('Service mesh and ingress gateway that runs Kubernetes Ingress, Istio and Gateway API manifests.')
@@ -25,6 +31,7 @@ program
   .option('--api-port <port>', 'control plane HTTP API port on 127.0.0.1 (status, logs)', '15014')
   .option('--no-watch', 'do not reload when the files change')
   .option('-q, --quiet', 'do not print access logs and workload output to the terminal')
+  .option('--gateway-workers <n>', "the gateway's proxy runs n worker processes (strait proxy --workers), to use n cores", '1')
   .action(async (paths: string[], opts) => {
     const { runUp } = await import('./commands/up.js');
     process.exitCode = await runUp(paths, opts);
@@ -157,6 +164,7 @@ program
   .option('--ca-address <host:port>', 'mesh CA to get the workload certificate from (default: $CA_ADDR, else the ADS server); needs the pod\'s token in $STRAIT_CA_TOKEN')
   .option('--merged-metrics-port <port>', 'serve the pod\'s merged metrics (proxy + the app named by $ISTIO_PROMETHEUS_ANNOTATIONS) at /stats/prometheus on the pod-local address (Istio: 15020)', (v) => Number(v))
   .option('--http1 <codec>', 'plaintext HTTP/1.1 codec: lean (default) or node (node\'s http module; also $STRAIT_HTTP1_CODEC=node)', (v) => parseHttp1Codec(v))
+  .option('--workers <n>', 'serve with n worker processes sharing the listeners (node\'s cluster module), to use n cores; admin stats are summed over workers', (v) => positiveInt('--workers', v))
   .action(async (opts) => {
     const { runProxy } = await import('./commands/proxy.js');
     process.exitCode = await runProxy(opts);

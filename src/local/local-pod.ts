@@ -32,6 +32,8 @@ export interface PodContext {
   readonly runDir: string;
   readonly onLine: (pod: LocalPod, container: string, stream: 'stdout' | 'stderr', line: string) => void;
   readonly onEvent: (message: string) => void;
+  /** Worker processes for this pod's proxy (`strait up --gateway-workers`); absent or 1: one. */
+  readonly proxyWorkers?: number;
 }
 
 export class LocalPod {
@@ -121,7 +123,7 @@ export class LocalPod {
         {
           name: `${spec.name}/${PROXY_CONTAINER}`,
           command: self.command,
-          args: [...self.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close', '--merged-metrics-port', String(MERGED_METRICS_PORT)],
+          args: [...self.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close', '--merged-metrics-port', String(MERGED_METRICS_PORT), ...((this.ctx.proxyWorkers ?? 1) > 1 ? ['--workers', String(this.ctx.proxyWorkers)] : [])],
           env: { ...baseEnv(), ...prometheusAnnotationsEnv(spec.annotations), ...(this.ctx.caToken === null ? {} : { [CA_TOKEN_ENV]: this.ctx.caToken }) },
           cwd: this.ctx.runDir,
         },

@@ -48,6 +48,8 @@ export interface RunnerOptions {
   readonly output: ((pod: string, container: string, line: string) => void) | null;
   /** Where the mesh CA's material comes from (`--cacerts`, `--ca-dir`). */
   readonly ca?: MeshCaSettings;
+  /** Worker processes of the gateway's proxy (`--gateway-workers`), to use every core. */
+  readonly gatewayWorkers?: number;
 }
 
 /** An Ingress as `kubectl get ingress -o yaml` would show its status (ING-18). */
@@ -186,6 +188,7 @@ export class LocalRunner {
         runDir: this.runDir,
         onLine: (p, container, _stream, line) => this.opts.output?.(p.name, container, line),
         onEvent: (m) => this.opts.say(m),
+        ...(spec.kind === 'gateway' && this.opts.gatewayWorkers ? { proxyWorkers: this.opts.gatewayWorkers } : {}),
       });
       this.pods.set(key, pod);
       pod.start();

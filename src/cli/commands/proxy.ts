@@ -16,8 +16,10 @@ import { appScrapeFromEnv, startMergedMetricsServer } from '../../dataplane/admi
 import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-client.js';
 import type { IdentityAgent } from '../../dataplane/identity/identity-agent.js';
 import { startProxyIdentity } from '../../dataplane/identity/proxy-identity.js';
+import cluster from 'node:cluster';
 import { Proxy } from '../../dataplane/proxy.js';
 import { tuneV8ForProxy } from '../../dataplane/runtime-flags.js';
+import type { WorkerReady } from './proxy-workers.js';
 import type { Http1Codec } from '../../dataplane/http1/codec.js';
 import type { Bootstrap } from '../../xds/resources.js';
 
@@ -32,6 +34,8 @@ export interface ProxyCliOptions {
   mergedMetricsPort?: number;
   /** HTTP/1.1 codec: lean (default) or node. */
   http1?: Http1Codec;
+  /** Worker processes (node's cluster module); 1 or absent: this process serves. */
+  workers?: number;
 }
 
 export async function runProxy(opts: ProxyCliOptions): Promise<number> {
@@ -46,9 +50,25 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
     log(`cannot read bootstrap ${opts.bootstrap}: ${(e as Error).message}`);
     return 1;
   }
-  // Read once and dropped from the environment: nothing this process starts may inherit it.
+  // Read once and dropped from the environment: nothing this process starts may inherit it
+  // (but its own workers, which need it to get their certificates).
   const token = process.env[CA_TOKEN_ENV];
   delete process.env[CA_TOKEN_ENV];
+  if (cluster.isPrimary && (opts.workers ?? 1) > 1) {
+    const { runProxyWorkers } = await import('./proxy-workers.js');
+    return runProxyWorkers({
+      workers: opts.workers!,
+      bootstrap,
+      localhostAddress: opts.localhostAddress,
+      wildcardAddress: opts.wildcardAddress,
+      mergedMetricsPort: opts.mergedMetricsPort,
+      exitOnStdinClose: opts.exitOnStdinClose,
+      workerEnv: token ? { [CA_TOKEN_ENV]: token } : {},
+      log,
+    });
+  }
+  // A cluster worker: the primary serves admin, merged metrics and stdin (proxy-workers.ts).
+  const worker = cluster.isWorker;
   const proxy = new Proxy({
     bootstrap,
     addresses: { wildcard: opts.wildcardAddress, localhost: opts.localhostAddress },
@@ -88,13 +108,16 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
   }
   try {
     const a = bootstrap.admin?.address?.socketAddress;
-    if (a) {
+    if (worker) {
+      // Private, on loopback: the primary relays and sums what it serves.
+      admin = await startAdminServer(proxy, '127.0.0.1', 0, () => void stop('quitquitquit'), { identity, exclusive: true });
+    } else if (a) {
       const host = a.address === '127.0.0.1' ? opts.localhostAddress : a.address === '0.0.0.0' ? opts.wildcardAddress : a.address;
       admin = await startAdminServer(proxy, host, a.portValue ?? 0, () => void stop('quitquitquit'), { identity });
       const addr = admin.address();
       log(`admin http://${host}:${typeof addr === 'object' && addr ? addr.port : a.portValue}`);
     }
-    if (opts.mergedMetricsPort !== undefined) {
+    if (opts.mergedMetricsPort !== undefined && !worker) {
       // Not fatal: the proxy's own admin /stats/prometheus still serves its metrics.
       const app = appScrapeFromEnv(process.env.ISTIO_PROMETHEUS_ANNOTATIONS);
       merged = await startMergedMetricsServer({ proxyText: () => proxy.stats.prometheusText(), ready: () => proxy.ready() }, opts.localhostAddress, opts.mergedMetricsPort, app).catch((e: Error) => {
@@ -112,10 +135,15 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
     return 1;
   }
   for (const l of proxy.listeners.list()) log(`listener ${l.name} on ${l.host}:${l.port}`);
+  if (worker) {
+    const addr = admin?.address();
+    process.send?.({ type: 'strait-worker-ready', adminPort: typeof addr === 'object' && addr ? addr.port : 0 } satisfies WorkerReady);
+  }
 
   process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-  if (opts.exitOnStdinClose) {
+  // The primary handles Ctrl-C and stdin for the whole proxy and stops workers with SIGTERM.
+  if (!worker) process.once('SIGINT', () => void stop('SIGINT'));
+  if (opts.exitOnStdinClose && !worker) {
     // The local runner holds our stdin open; when it goes away, so do we.
     process.stdin.on('data', () => undefined);
     process.stdin.once('end', () => void stop('stdin closed'));

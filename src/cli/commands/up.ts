@@ -15,6 +15,7 @@ export interface UpOptions {
   quiet?: boolean;
   cacerts?: string;
   caDir?: string;
+  gatewayWorkers?: string;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -39,6 +40,7 @@ export async function runUp(paths: string[], opts: UpOptions): Promise<number> {
       say,
       output: opts.quiet ? null : (pod, container, line) => process.stdout.write(`${pod}/${container} | ${line}\n`),
       ca: { cacertsDir: opts.cacerts, caDir: opts.caDir },
+      gatewayWorkers: intOption('gateway-workers', opts.gatewayWorkers ?? '1', 1, 256),
     });
   } catch (e) {
     process.stderr.write(`strait up: ${(e as Error).message}\n`);

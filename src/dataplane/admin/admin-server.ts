@@ -62,6 +62,8 @@ export function configDump(proxy: Proxy): unknown {
 export interface AdminExtras {
   /** The identity agent, when the proxy has one (its state shows in /server_info). */
   readonly identity?: IdentityAgent;
+  /** Bind a socket of its own even in a cluster worker (a worker's private admin port). */
+  readonly exclusive?: boolean;
 }
 
 export function serverInfo(proxy: Proxy, extras: AdminExtras = {}): unknown {
@@ -136,7 +138,7 @@ export function startAdminServer(proxy: Proxy, host: string, port: number, onQui
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => {
+    server.listen({ host, port, exclusive: extras.exclusive === true }, () => {
       server.off('error', reject);
       resolve(server);
     });

@@ -29,9 +29,9 @@ export function appScrapeFromEnv(value: string | undefined): AppScrape | undefin
 }
 
 export interface MergedMetricsSource {
-  /** The proxy's exposition. */
-  proxyText(): string;
-  ready(): boolean;
+  /** The proxy's exposition (a promise when it is gathered from worker processes). */
+  proxyText(): string | Promise<string>;
+  ready(): boolean | Promise<boolean>;
 }
 
 /** The application's exposition, or '' (with a comment saying why) when it cannot be had within 2 s. */
@@ -50,9 +50,10 @@ export function startMergedMetricsServer(source: MergedMetricsSource, host: stri
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz/ready') {
-      const ok = source.ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(ok ? 'ready\n' : 'not ready\n');
+      void Promise.resolve(source.ready()).then((ok) => {
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+        res.end(ok ? 'ready\n' : 'not ready\n');
+      });
       return;
     }
     if (path !== '/stats/prometheus') {
@@ -61,9 +62,9 @@ export function startMergedMetricsServer(source: MergedMetricsSource, host: stri
       return;
     }
     const own = source.proxyText();
-    void (app ? scrapeApp(host, app) : Promise.resolve('')).then((appText) => {
+    void Promise.all([own, app ? scrapeApp(host, app) : '']).then(([ownText, appText]) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(own + appText);
+      res.end(ownText + appText);
     });
   });
   return new Promise((resolve, reject) => {
