@@ -14,6 +14,8 @@ test('plain keep-alive HTTP/1.1 requests are served by the lean path', () => {
   const r = req(text);
   assert.ok(typeof r === 'object');
   assert.deepEqual([r.method, r.target, r.raw, r.contentLength, r.headEnd], ['GET', '/a/b?c=d&e=%2F', ['Host', 'x', 'X-Empty', '', 'X-Ws', 'v', 'Content-Length', '010'], 10, text.length - 4]);
+  const abs = req('GET http://backend.default.svc.cluster.local:8080/x?y HTTP/1.1\r\nHost: backend:8080\r\n\r\n');
+  assert.ok(typeof abs === 'object' && abs.target === 'http://backend.default.svc.cluster.local:8080/x?y');
   const bare = req('DELETE / HTTP/1.1\r\n\r\n');
   assert.ok(typeof bare === 'object' && bare.raw.length === 0 && bare.contentLength === -1);
 });
@@ -25,7 +27,12 @@ test('everything else goes to node, which serves or rejects it as before', () =>
     'unknown method': 'BREW / HTTP/1.1\r\n\r\n',
     CONNECT: 'CONNECT a:443 HTTP/1.1\r\n\r\n',
     'lower-case method': 'get / HTTP/1.1\r\n\r\n',
-    'absolute-form': 'GET http://a/ HTTP/1.1\r\n\r\n',
+    'absolute-form https': 'GET https://a/ HTTP/1.1\r\n\r\n',
+    'absolute-form upper-case scheme': 'GET HTTP://a/ HTTP/1.1\r\n\r\n',
+    'absolute-form without a path': 'GET http://a HTTP/1.1\r\n\r\n',
+    'absolute-form with userinfo': 'GET http://u@a/ HTTP/1.1\r\n\r\n',
+    'absolute-form IPv6': 'GET http://[::1]/ HTTP/1.1\r\n\r\n',
+    'absolute-form empty authority': 'GET http:///a HTTP/1.1\r\n\r\n',
     asterisk: 'OPTIONS * HTTP/1.1\r\n\r\n',
     'fragment in the target': 'GET /a#b HTTP/1.1\r\n\r\n',
     'backslash in the target': 'GET /a\\b HTTP/1.1\r\n\r\n',

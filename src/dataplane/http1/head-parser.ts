@@ -2,7 +2,8 @@
 // head as a latin1 string. Two flavours:
 //
 // - parseRequestHead recognises only the plain, common subset of requests: a known method, an
-//   origin-form target made of RFC 3986 path/query characters, `HTTP/1.1`, token header names,
+//   origin-form target made of RFC 3986 path/query characters (or an absolute-form
+//   `http://host[:port]/...` one, as HTTP_PROXY clients of a sidecar send), `HTTP/1.1`, token header names,
 //   visible-ASCII values, at most one Content-Length and no Transfer-Encoding, Upgrade, Expect
 //   or `Connection: close`. Anything else (including anything malformed) is NOT_FAST: the
 //   connection is handed, bytes untouched, to Node's own server, whose strict llhttp parser
@@ -34,6 +35,8 @@ const ALNUM: readonly (readonly [number, number])[] = [
 export const TCHAR = table("!#$%&'*+-.^_`|~", ALNUM);
 /** RFC 3986 pchar plus `/` and `?` (percent signs stay as they are; the proxy normalises later). */
 const TARGET = table("-._~!$&'()*+,;=:@/?%", ALNUM);
+/** Host name characters of an absolute-form target's authority (no userinfo, no IPv6 literal). */
+const AUTHORITY = table('-.:', ALNUM);
 /** Field value bytes the lean request path takes: visible ASCII, SP, HTAB (no obs-text). */
 const VALUE_STRICT = table('\t', [[0x20, 0x7e]]);
 /** Field value bytes llhttp takes in a response: visible ASCII, SP, HTAB and obs-text. */
@@ -73,6 +76,13 @@ export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | ty
   const method = s.slice(0, i);
   if (!METHODS.has(method)) return NOT_FAST;
   const t0 = ++i;
+  if (s.startsWith('http://', i)) {
+    // Absolute form: a plain authority, then a path (an empty path stays Node's).
+    i += 7;
+    const a0 = i;
+    while (i < s.length && AUTHORITY[s.charCodeAt(i)] === 1) i++;
+    if (i === a0) return NOT_FAST;
+  }
   if (s.charCodeAt(i) !== 0x2f /* / */) return NOT_FAST;
   while (i < s.length && TARGET[s.charCodeAt(i)] === 1) i++;
   if (s.charCodeAt(i) !== 0x20) return NOT_FAST;

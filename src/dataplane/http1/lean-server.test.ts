@@ -197,6 +197,8 @@ const CASES: { name: string; steps: Step[]; readToClose?: boolean }[] = [
   { name: 'an oversized head', steps: [{ write: [get('/cl', `X-Big: ${'b'.repeat(20_000)}\r\n`)], responses: 1 }], readToClose: true },
   { name: 'malformed after lean-served requests', steps: [{ write: [get('/cl')], responses: 1 }, { write: [get('/cl', 'Content-Length: x\r\n')], responses: 1 }], readToClose: true },
   { name: 'absolute-form target', steps: [{ write: ['GET http://app.test/cl HTTP/1.1\r\nHost: app.test\r\nx-request-id: r1\r\n\r\n'], responses: 1 }] },
+  { name: 'absolute-form target with a port and another Host', steps: [{ write: ['GET http://other.test:8080/cl?a=1 HTTP/1.1\r\nHost: app.test\r\nx-request-id: r1\r\n\r\n'], responses: 1 }] },
+  { name: 'absolute-form https target', steps: [{ write: ['GET https://app.test/cl HTTP/1.1\r\nHost: app.test\r\nx-request-id: r1\r\n\r\n'], responses: 1 }] },
   { name: 'a path that normalisation rejects', steps: [{ write: [get('/a/%00b')], responses: 1 }] },
 ];
 
