@@ -122,7 +122,7 @@ test('a killed worker is replaced; the other keeps serving meanwhile', async () 
 });
 
 test('SIGTERM to the primary stops every worker', async () => {
-  // The primary's live children (a reaped or exiting worker is not one).
+  // The primary's live worker children (a reaped or exiting worker is not one).
   const children = fs
     .readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
@@ -130,7 +130,9 @@ test('SIGTERM to the primary stops every worker', async () => {
       try {
         const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
         const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        return Number(f[1]) === primary.pid && f[0] !== 'Z';
+        // tsx may have started an esbuild service as a child too: only node workers count.
+        const cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        return Number(f[1]) === primary.pid && f[0] !== 'Z' && cmdline.includes(MAIN);
       } catch {
         return false;
       }
