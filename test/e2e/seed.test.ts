@@ -66,6 +66,11 @@ test("every proxy hop is mTLS: the frontend sees the gateway's identity, the bac
   assert.equal(reply.peer?.identity, 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account');
   assert.equal(reply.forwarded?.body.peer?.identity, 'spiffe://cluster.local/ns/default/sa/frontend');
   assert.match(reply.forwarded!.body.headers['x-forwarded-client-cert'] ?? '', /^By=spiffe:\/\/cluster\.local\/ns\/default\/sa\/backend;Hash=[0-9a-f]{64};Subject="";URI=spiffe:\/\/cluster\.local\/ns\/default\/sa\/frontend$/);
+  // The sidecars exchange workload metadata (x-envoy-peer-metadata); the workloads never see it.
+  for (const h of [reply.headers, reply.forwarded!.body.headers]) {
+    assert.equal(h['x-envoy-peer-metadata'], undefined);
+    assert.equal(h['x-envoy-peer-metadata-id'], undefined);
+  }
 });
 
 test("each proxy's workload certificate shows in its admin /certs and in strait status", async () => {

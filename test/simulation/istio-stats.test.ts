@@ -60,14 +60,16 @@ function statsOf(r: ProxyResources, listener: string): StatsPluginConfig | undef
   return (f.typedConfig as unknown as { value: StatsPluginConfig }).value;
 }
 
-test('MET-01 sidecar: inbound reports as destination (local labels, the port\'s Service, peers by IP), outbound as source; last before the router', () => {
+test('MET-01 sidecar: inbound reports as destination (local labels, the port\'s Service; peers by IP on TCP ports only), outbound as source; last before the router', () => {
   const r = generate('', BACKEND);
   const inbound = statsOf(r, 'inbound_0.0.0.0_8080')!;
   assert.equal(inbound.reporter, 'destination');
   assert.deepEqual(inbound.local, { workload: 'backend-v2', namespace: 'default', principal: `${TD}/ns/default/sa/backend`, app: 'backend', version: 'v2', canonicalService: 'backend', canonicalRevision: 'v2', cluster: 'Kubernetes' });
   assert.deepEqual(inbound.service, { host: 'backend.default.svc.cluster.local', name: 'backend', namespace: 'default' });
+  // HTTP callers name themselves (metadata exchange): no table of the mesh's pods.
+  assert.equal(inbound.peers, undefined);
   assert.deepEqual(
-    inbound.peers?.map((p) => [p.ip, p.workload, p.principal]),
+    statsOf(r, 'inbound_0.0.0.0_5432')!.peers?.map((p) => [p.ip, p.workload, p.principal]),
     [
       ['127.0.0.2', 'backend-v2', `${TD}/ns/default/sa/backend`],
       ['127.0.0.4', 'frontend', `${TD}/ns/default/sa/frontend`],

@@ -142,7 +142,7 @@ export function sidecarListeners(snapshot: MeshSnapshot, proxy: ProxyNode): List
     // PeerAuthentication decides whether the port takes mTLS, plaintext, or both (mesh-mtls.ts).
     const mtls = snapshot.mesh.meshMtls ? peerAuthenticationMode(snapshot, proxy, port) : 'DISABLE';
     // Istio's standard metrics, reporter destination, with the port's Service.
-    const inStats = inboundStatsFilter(snapshot, proxy, service);
+    const inStats = inboundStatsFilter(snapshot, proxy, service, tcp);
     if (tcp) {
       listeners.push({
         name: inboundListenerName(port),

@@ -28,6 +28,7 @@ import type { StreamInfo } from './stream-info.js';
 import { routeRequest } from '../router/router.js';
 import { normalizeRequestPath, removePathParameters } from './path-normalization.js';
 import { trustedXffAddress } from './trusted-client.js';
+import { PEER_METADATA_HEADER, PEER_METADATA_ID_HEADER } from '../../telemetry/metrics/peer-exchange.js';
 import { finishSpan, startSpan } from '../../telemetry/tracing/http-tracing.js';
 import type { ProxySpan } from '../../telemetry/tracing/span.js';
 import type { TapHub } from './tap.js';
@@ -73,6 +74,8 @@ export interface DownstreamRequest {
 
 // Names the proxy sets itself; incoming copies are dropped before forwarding.
 const MANAGED = new Set(['host', 'x-request-id', 'x-forwarded-proto']);
+// Inbound (istio.stats reporter destination) also consumes the caller's metadata exchange headers.
+const MANAGED_INBOUND = new Set([...MANAGED, PEER_METADATA_HEADER, PEER_METADATA_ID_HEADER]);
 
 export class HttpConnectionManager {
   /** The response the request path last started tracking (guarded() reads it after a throw). */
@@ -199,7 +202,12 @@ export class HttpConnectionManager {
     info.scheme = scheme;
     info.path = fullPath;
 
-    const headers = forwardableHeaders(raw, MANAGED);
+    const inbound = cfg.istioStats?.cfg.reporter === 'destination';
+    const headers = forwardableHeaders(raw, inbound ? MANAGED_INBOUND : MANAGED);
+    if (inbound) {
+      const mx = req.headers[PEER_METADATA_HEADER];
+      if (typeof mx === 'string') info.downstreamPeerMetadata = mx;
+    }
     headers.host = authority;
     this.applyRequestId(cfg, headers, req);
     // Read before this hop appends its own peer to X-Forwarded-For.

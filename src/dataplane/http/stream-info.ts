@@ -49,6 +49,8 @@ export interface StreamInfo {
   localPrincipal: string;
   /** What filters tell later filters and the access log, by filter name (Envoy's dynamic metadata). */
   dynamicMetadata: Record<string, Record<string, unknown>>;
+  /** Inbound: the caller's `x-envoy-peer-metadata` (metadata exchange), '' when none. */
+  downstreamPeerMetadata: string;
 }
 
 /** The parts of a peer certificate the proxy uses, read once per connection. */
@@ -98,5 +100,6 @@ export function newStreamInfo(startTime: number, startMono: number): StreamInfo 
     peerCertificate: null,
     localPrincipal: '',
     dynamicMetadata: {},
+    downstreamPeerMetadata: '',
   };
 }

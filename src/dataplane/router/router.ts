@@ -18,6 +18,7 @@ import { RequestBody } from './request-body.js';
 import type { CompiledRoute, RedirectTarget, RouteAction } from './route-entry.js';
 import { UpstreamExchange } from './upstream-exchange.js';
 import { proxyUpgrade } from './websocket.js';
+import { PEER_METADATA_HEADER } from '../../telemetry/metrics/peer-exchange.js';
 
 type Reply = (r: LocalReply) => void;
 
@@ -48,6 +49,9 @@ export function routeRequest(d: DownstreamRequest, route: CompiledRoute, ctx: Pr
     return;
   }
 
+  // Metadata exchange: an in-mesh destination's sidecar learns from it who calls.
+  const mx = d.cfg.istioStats?.cfg.exchangeHeader;
+  if (mx && cluster.inMesh) d.headers[PEER_METADATA_HEADER] = mx;
   applyRewrite(d, route);
   // Most specific first; a less specific level applies later and may override (Envoy's default).
   const mutations = targetHeaders ? [targetHeaders, ...route.headers] : route.headers;

@@ -84,6 +84,11 @@ export class Cluster {
   /** Name of the ClusterLoadAssignment feeding an EDS cluster. */
   readonly edsName: string | undefined;
   /**
+   * An in-mesh service's cluster (Istio's `istio.services` metadata, not `external`): requests to
+   * it carry this proxy's peer metadata (telemetry/metrics/peer-exchange.ts).
+   */
+  readonly inMesh: boolean;
+  /**
    * Local address for connections to loopback hosts: the pod IP, so an upstream sees which pod
    * called (on one machine every pod is a loopback address). Undefined when unmapped.
    */
@@ -114,6 +119,8 @@ export class Cluster {
     this.protocol = s.protocol;
     this.leanHttp1 = opts.leanHttp1 === true;
     this.edsName = s.edsName;
+    const istio = resource.metadata?.filterMetadata?.istio;
+    this.inMesh = Array.isArray(istio?.services) && istio.services.length > 0 && istio.external !== true;
     this.clock = opts.clock ?? systemClock;
     const secrets = opts.secrets ?? new Map<string, Secret>();
     const tlsCache = opts.tlsCache ?? new SecureContextCache();

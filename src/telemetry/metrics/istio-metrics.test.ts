@@ -10,6 +10,7 @@ import { istioWorkloadMetadata, peerFromMetadata, workloadLabels, workloadNameOf
 import { compileStatsConfig, statsFilter } from './stats-config.js';
 import type { StatsPluginConfig } from './stats-config.js';
 import { compileTagExpression } from './tag-expressions.js';
+import { decodePeerMetadata, encodePeerMetadata, MAX_EXCHANGED_PEERS } from './peer-exchange.js';
 
 const TD = 'spiffe://cluster.local';
 const frontend = workloadLabels({ name: 'frontend-5d8f9c7b6a-0', namespace: 'default', labels: { app: 'frontend', version: 'v1' } }, `${TD}/ns/default/sa/frontend`);
@@ -182,4 +183,42 @@ test('exposition passes promtool check metrics: no parse errors, no lint problem
   // Istio's own name is in milliseconds; promtool's unit advice is the one lint note allowed.
   const istioNotes = out.split('\n').filter((l) => l.startsWith('istio_') && !l.includes('use base unit "seconds" instead of "milliseconds"'));
   assert.deepEqual(istioNotes, []);
+});
+
+test('metadata exchange: a source reporter\'s header names it to the destination, which trusts the certificate for the principal only', () => {
+  const sender = compileStatsConfig(statsFilter({ reporter: 'source', local: frontend }).typedConfig, 'out');
+  assert.ok(sender.exchangeHeader);
+  // Istio's shape: a base64 protobuf Struct with the node-metadata keys.
+  const decoded = decodePeerMetadata(sender.exchangeHeader);
+  assert.deepEqual(decoded, { ...frontend, principal: 'unknown' });
+  assert.equal(compileStatsConfig(statsFilter({ reporter: 'destination', local: backend }).typedConfig, 'in').exchangeHeader, null);
+  assert.equal(decodePeerMetadata('not base64 protobuf!'), null);
+  assert.equal(decodePeerMetadata(encodePeerMetadata({ ...frontend, namespace: '' })), null);
+
+  const { m, registry } = recorder({ reporter: 'destination', local: backend, service: { host: 'backend.default.svc.cluster.local', name: 'backend', namespace: 'default' } });
+  const cert = (principal: string) => ({ uriSans: [principal], dnsSans: [], subject: '', sha256: '', pem: () => '' });
+  // Over mTLS: the workload from the header, the principal from the certificate.
+  m.recordHttp(request({ peerCertificate: cert(frontend.principal), downstreamPeerMetadata: sender.exchangeHeader }), '10.1.1.1', clusters);
+  m.recordHttp(request({ peerCertificate: cert(frontend.principal), downstreamPeerMetadata: sender.exchangeHeader }), '10.1.1.2', clusters);
+  // Plaintext: the header alone, principal unknown.
+  m.recordHttp(request({ downstreamPeerMetadata: sender.exchangeHeader }), '10.1.1.1', clusters);
+  // A header naming a namespace other than the certificate's is not believed.
+  m.recordHttp(request({ peerCertificate: cert(`${TD}/ns/other/sa/x`), downstreamPeerMetadata: sender.exchangeHeader }), '10.1.1.1', clusters);
+  // Garbage: looked up as if there were no header.
+  m.recordHttp(request({ downstreamPeerMetadata: 'garbage' }), '10.1.1.1', clusters);
+  const text = registry.prometheusText();
+  assert.equal(series(text, 'istio_requests_total', { source_workload: 'frontend', source_app: 'frontend', source_version: 'v1', source_principal: frontend.principal, connection_security_policy: 'mutual_tls' })[0]?.split(' ')[1], '2');
+  assert.equal(series(text, 'istio_requests_total', { source_workload: 'frontend', source_principal: 'unknown', connection_security_policy: 'none' })[0]?.split(' ')[1], '1');
+  assert.equal(series(text, 'istio_requests_total', { source_workload: 'unknown', source_workload_namespace: 'other', source_principal: `${TD}/ns/other/sa/x` }).length, 1);
+  assert.equal(series(text, 'istio_requests_total', { source_workload: 'unknown', source_workload_namespace: 'unknown', connection_security_policy: 'none' }).length, 1);
+});
+
+test('metadata exchange: distinct header values a proxy remembers are bounded', () => {
+  const { m, registry } = recorder({ reporter: 'destination', local: backend });
+  for (let i = 0; i < MAX_EXCHANGED_PEERS + 50; i++) {
+    m.recordHttp(request({ downstreamPeerMetadata: encodePeerMetadata({ ...frontend, workload: `w${i}` }) }), '10.1.1.1', clusters);
+  }
+  const text = registry.prometheusText();
+  assert.equal(series(text, 'istio_requests_total', { reporter: 'destination' }).length, MAX_EXCHANGED_PEERS + 1);
+  assert.equal(series(text, 'istio_requests_total', { source_workload: 'unknown' })[0]?.split(' ')[1], '50');
 });

@@ -5,10 +5,11 @@
 // the destination service (by cluster), then status code, flags and protocol. A request costs a
 // few map lookups and counter bumps; a new combination builds its label set once.
 //
-// Who the peer is (docs/compat.md, Telemetry and metrics): Istio exchanges workload metadata
-// between proxies; Strait's control plane knows every workload, so the receiving side looks the
-// caller's IP up in its `peers` table (and trusts the mTLS certificate's principal over it), and
-// the sending side reads the chosen endpoint's metadata. Unknown peers are labelled `unknown`.
+// Who the peer is (docs/compat.md, Telemetry and metrics): the receiving side of an HTTP request
+// reads the caller's `x-envoy-peer-metadata` (Istio's metadata exchange, peer-exchange.ts), with
+// the principal from the mTLS certificate; without it (TCP, a caller without a sidecar) it looks
+// the caller's IP up in its `peers` table, else the principal. The sending side reads the chosen
+// endpoint's metadata. Unknown peers are labelled `unknown`.
 
 import type { StreamInfo } from '../../dataplane/http/stream-info.js';
 import type { Counter, Histogram, StatsRegistry } from '../stats/stats.js';
@@ -17,6 +18,7 @@ import { peerFromMetadata, peerLabelPairs, UNKNOWN, UNKNOWN_SERVICE, UNKNOWN_WOR
 import type { ServiceLabels, WorkloadLabels } from './labels.js';
 import type { CompiledStatsConfig, MetricName } from './stats-config.js';
 import { MAX_DISTINCT } from './tag-expressions.js';
+import { decodePeerMetadata, MAX_EXCHANGED_PEERS } from './peer-exchange.js';
 
 /** Filter metadata of an endpoint or cluster (`filterMetadata` of Envoy's Metadata). */
 export type FilterMetadata = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -78,6 +80,8 @@ export class IstioMetrics {
   /** Inbound: each known peer as seen over mTLS (its principal) and over plaintext (principal unknown). */
   private readonly ipPeers = new Map<string, { readonly mtls: WorkloadLabels; readonly plain: WorkloadLabels }>();
   private readonly principalPeers = new Map<string, WorkloadLabels>();
+  /** Inbound: callers named by metadata exchange, by header value (null: not a valid value). */
+  private readonly exchangedPeers = new Map<string, { readonly base: WorkloadLabels | null; readonly byPrincipal: Map<string, WorkloadLabels> }>();
   private readonly hostPeers = new WeakMap<object, WorkloadLabels>();
   private readonly clusterServices = new Map<string, { readonly ref: object; readonly svc: ServiceLabels }>();
   /** The local side with and without mTLS (its principal is only known to the peer over mTLS). */
@@ -181,7 +185,7 @@ export class IstioMetrics {
     if (cfg.reporter === 'destination') {
       const principal = info.peerCertificate?.uriSans[0];
       mtls = info.peerCertificate !== null;
-      peer = this.inboundPeer(remoteIp, principal);
+      peer = (info.downstreamPeerMetadata !== '' ? this.exchangedPeer(info.downstreamPeerMetadata, principal) : null) ?? this.inboundPeer(remoteIp, principal);
       svc = cfg.service ?? UNKNOWN_SERVICE;
     } else {
       peer = this.outboundPeer(hostMetadata);
@@ -220,6 +224,28 @@ export class IstioMetrics {
       // Principals are bounded by the mesh's service accounts; cap anyway against forged names.
       if (this.principalPeers.size < 1000) this.principalPeers.set(principal, p);
       else p = UNKNOWN_WORKLOAD;
+    }
+    return p;
+  }
+
+  /**
+   * The caller its `x-envoy-peer-metadata` names, with the principal of its certificate; null
+   * (look the caller up by address) when the value is invalid, names a namespace other than its
+   * principal's, or is one too many distinct values.
+   */
+  private exchangedPeer(value: string, principal: string | undefined): WorkloadLabels | null {
+    let e = this.exchangedPeers.get(value);
+    if (!e) {
+      if (this.exchangedPeers.size >= MAX_EXCHANGED_PEERS) return null;
+      this.exchangedPeers.set(value, (e = { base: decodePeerMetadata(value), byPrincipal: new Map() }));
+    }
+    if (!e.base) return null;
+    if (principal === undefined) return e.base;
+    let p = e.byPrincipal.get(principal);
+    if (!p) {
+      const ns = /\/ns\/([^/]+)\/sa\//.exec(principal)?.[1];
+      if (ns !== e.base.namespace || e.byPrincipal.size >= 16) return null;
+      e.byPrincipal.set(principal, (p = { ...e.base, principal }));
     }
     return p;
   }

@@ -8,15 +8,17 @@
 //              canonicalService, canonicalRevision, cluster): the source side of what it sends,
 //              the destination side of what it receives
 //   service    inbound: the Service of the port ({host, name, namespace}), destination_service*
-//   peers      inbound: the mesh's workloads by IP ({ip, ...labels}), how the receiving side knows
-//              who called without Istio's metadata exchange (docs/compat.md); outbound peers come
-//              from the chosen endpoint's metadata instead
+//   peers      inbound TCP: the mesh's workloads by IP ({ip, ...labels}), how the receiving side
+//              knows who called without headers (docs/compat.md); inbound HTTP learns it from the
+//              caller's `x-envoy-peer-metadata` (peer-exchange.ts), outbound from the chosen
+//              endpoint's metadata
 //   metrics    Telemetry API overrides in Istio's stats.PluginConfig shape: [{name, drop,
 //              tagsToRemove, dimensions{tag: expression}}], `name` without the `istio_` prefix
 
 import { ConfigError } from '../../dataplane/config/durations.js';
 import type { ServiceLabels, WorkloadLabels } from './labels.js';
 import { DEFAULT_CLUSTER_ID, UNKNOWN } from './labels.js';
+import { encodePeerMetadata } from './peer-exchange.js';
 import { compileTagExpression } from './tag-expressions.js';
 import type { CompiledTagExpression } from './tag-expressions.js';
 
@@ -95,6 +97,8 @@ export interface CompiledStatsConfig {
   readonly metrics: ReadonlyMap<MetricName, CompiledMetric>;
   /** Some dimension is read from the request: series are keyed by its values too. */
   readonly dynamic: boolean;
+  /** Reporter source: the `x-envoy-peer-metadata` value this proxy sends to in-mesh services; else null. */
+  readonly exchangeHeader: string | null;
   /** The config as JSON: identical configs share one recorder (and its series). */
   readonly key: string;
 }
@@ -161,5 +165,6 @@ export function compileStatsConfig(typedConfig: Readonly<Record<string, unknown>
     });
     metrics.set(m.name as MetricName, { drop: m.drop === true, remove: new Set(m.tagsToRemove ?? []), dimensions: dims });
   }
-  return { reporter, local, service, peersByIp, peersByPrincipal, metrics, dynamic, key: JSON.stringify(v) };
+  const exchangeHeader = reporter === 'source' ? encodePeerMetadata(local) : null;
+  return { reporter, local, service, peersByIp, peersByPrincipal, metrics, dynamic, exchangeHeader, key: JSON.stringify(v) };
 }

@@ -1,11 +1,12 @@
 // The istio.stats filters of a proxy (telemetry/metrics/stats-config.ts): Istio's standard
 // metrics, configured by the Telemetry API (TEL-03, telemetry-scope.ts) and labelled from what
-// the control plane knows, in place of Istio's metadata exchange:
+// the control plane knows:
 //
 //   - this proxy's own workload labels (`local`), from its node (pod name, namespace, labels,
-//     service account → principal when the mesh runs mTLS);
-//   - inbound (reporter destination): the port's Service, and the mesh's workloads by IP
-//     (`peers`), so the receiving sidecar can name its caller;
+//     service account → principal when the mesh runs mTLS); a sending proxy also passes them to
+//     in-mesh destinations in Istio's metadata exchange header (peer-exchange.ts);
+//   - inbound (reporter destination): the port's Service; on a TCP port also the mesh's
+//     workloads by IP (`peers`), since a TCP caller sends no headers;
 //   - outbound (reporter source, sidecars and gateways): nothing more; the chosen endpoint's
 //     metadata names the destination (endpointPeerMetadata, written into EDS by clusters.ts).
 //
@@ -46,8 +47,16 @@ function overrides(m: ResolvedMetricsDirection): MetricOverride[] {
   return out;
 }
 
-/** Every workload of the registry by IP, with the principal it presents over mTLS. */
+const peerTables = new WeakMap<MeshSnapshot, PeerEntry[]>();
+
+/** Every workload of the registry by IP, with the principal it presents over mTLS (one per snapshot). */
 function peerTable(snapshot: MeshSnapshot): PeerEntry[] {
+  let t = peerTables.get(snapshot);
+  if (!t) peerTables.set(snapshot, (t = computePeerTable(snapshot)));
+  return t;
+}
+
+function computePeerTable(snapshot: MeshSnapshot): PeerEntry[] {
   const out: PeerEntry[] = [];
   const seen = new Set<string>();
   const sorted = [...snapshot.registry.workloads].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
@@ -77,8 +86,12 @@ export function outboundStatsFilter(snapshot: MeshSnapshot, proxy: ProxyNode): S
   return statsFilter({ reporter: 'source', local: proxyWorkloadLabels(snapshot, proxy), ...(metrics.length ? { metrics } : {}) });
 }
 
-/** An inbound port's filter: reporter destination; undefined when SERVER metrics are off. */
-export function inboundStatsFilter(snapshot: MeshSnapshot, proxy: ProxyNode, service: MeshService | undefined): StatsFilterResource | undefined {
+/**
+ * An inbound port's filter: reporter destination; undefined when SERVER metrics are off. A TCP
+ * port's carries the mesh's workloads by IP; an HTTP port's learns callers from their metadata
+ * exchange header instead, which keeps a sidecar's config independent of the mesh's pod count.
+ */
+export function inboundStatsFilter(snapshot: MeshSnapshot, proxy: ProxyNode, service: MeshService | undefined, tcp: boolean): StatsFilterResource | undefined {
   const m = metricsFor(snapshot, proxy).server;
   if (!m.enabled) return undefined;
   const metrics = overrides(m);
@@ -86,7 +99,7 @@ export function inboundStatsFilter(snapshot: MeshSnapshot, proxy: ProxyNode, ser
     reporter: 'destination',
     local: proxyWorkloadLabels(snapshot, proxy),
     ...(service ? { service: { host: service.hostname, name: service.name, namespace: service.namespace } } : {}),
-    peers: peerTable(snapshot),
+    ...(tcp ? { peers: peerTable(snapshot) } : {}),
     ...(metrics.length ? { metrics } : {}),
   });
 }
@@ -97,6 +110,18 @@ export function inboundStatsFilter(snapshot: MeshSnapshot, proxy: ProxyNode, ser
  * `strait.peer` (app, version, and the principal when the proxy reaches it over mTLS).
  */
 export function endpointPeerMetadata(snapshot: MeshSnapshot, w: Workload, mtls: boolean): Metadata {
+  let byWorkload = peerMetadata.get(snapshot);
+  if (!byWorkload) peerMetadata.set(snapshot, (byWorkload = new WeakMap()));
+  let pair = byWorkload.get(w);
+  if (!pair) byWorkload.set(w, (pair = [undefined, undefined]));
+  const i = mtls ? 1 : 0;
+  return (pair[i] ??= computeEndpointPeerMetadata(snapshot, w, mtls));
+}
+
+/** endpointPeerMetadata by snapshot and workload, [plaintext, mTLS]: every endpoint list of a push shares them. */
+const peerMetadata = new WeakMap<MeshSnapshot, WeakMap<Workload, [Metadata | undefined, Metadata | undefined]>>();
+
+function computeEndpointPeerMetadata(snapshot: MeshSnapshot, w: Workload, mtls: boolean): Metadata {
   const l = workloadLabels(w, mtls ? principalOf(snapshot, w, true) : undefined);
   const peer: Record<string, string> = { app: l.app, version: l.version };
   if (mtls) peer.principal = l.principal;
