@@ -1,7 +1,8 @@
 // Control-plane benchmark process (issue 7), run pinned to the SUT CPU by bench/parts/controlplane.ts:
 // - `sizes S1,S2,...`: config bytes per proxy versus mesh size. For each size a synthetic mesh
 //   (mesh-model.ts), the generators run for one sidecar, and every resource is encoded as the ADS
-//   server sends it (protobuf `Any` values); bytes per xDS type and generation/encoding time.
+//   server sends it (protobuf `Any` values); bytes per xDS type and generation/encoding time, and
+//   the total when a Sidecar resource limits the sidecar's egress to one service.
 // - `push PROXIES SERVICES CHANGES CLIENT_CPU`: the real ControlPlane serving PROXIES simulated
 //   sidecars (ads-sim.ts processes of 250 clients each, pinned to CLIENT_CPU) over real gRPC. Each
 //   change replaces the config (every VirtualService's timeout changes, so every sidecar's routes
@@ -47,7 +48,14 @@ function sizes(list: number[]): unknown[] {
     encode('EDS', TYPE_URL.endpoint, res.endpoints);
     encode('SDS', TYPE_URL.secret, res.secrets);
     const t2 = performance.now();
-    if (n !== 1 || list.includes(1)) out.push({ services: n, bytes, count, totalBytes: Object.values(bytes).reduce((a, b) => a + b, 0), generateMs: t1 - t0, encodeMs: t2 - t1 });
+    // The same mesh with a Sidecar resource limiting the sidecar's egress to one service.
+    const scopedStore = store(n, 5, true);
+    const scoped = generateProxyResources(new MeshSnapshot(1, scopedStore, registry(scopedStore, n, n), DEFAULT_MESH_CONFIG), proxy);
+    let scopedBytes = 0;
+    for (const [url, list] of [[TYPE_URL.listener, scoped.listeners], [TYPE_URL.route, scoped.routes], [TYPE_URL.cluster, scoped.clusters], [TYPE_URL.endpoint, scoped.endpoints], [TYPE_URL.secret, scoped.secrets]] as const) {
+      for (const r of list) scopedBytes += encodeResource(url, r as unknown as Record<string, unknown>).value.length;
+    }
+    if (n !== 1 || list.includes(1)) out.push({ services: n, bytes, count, totalBytes: Object.values(bytes).reduce((a, b) => a + b, 0), scopedBytes, generateMs: t1 - t0, encodeMs: t2 - t1 });
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // A synthetic mesh for the control-plane benchmark, made in memory: N Services with one HTTP port
 // each, a VirtualService per Service (a timeout and a retry policy, so every service has its own
 // route), and P pods (the Deployments' replicas) spread over the services, each with a sidecar.
-// No Sidecar resource scopes visibility, so every sidecar sees every service (Istio's default).
+// No Sidecar resource scopes visibility, so every sidecar sees every service (Istio's default),
+// unless `scoped`: then the namespace's Sidecar resource limits egress to one service (what a
+// large mesh uses to keep each sidecar's config small, CPL-02).
 
 import { ConfigStore } from '../../src/config/config-store.js';
 import { loadConfigText } from '../../src/config/load-config.js';
@@ -13,8 +15,16 @@ import type { Node } from '../../src/xds/resources.js';
 
 export const NAMESPACE = 'bench';
 
-export function manifests(services: number, timeoutS = 5): string {
+export function manifests(services: number, timeoutS = 5, scoped = false): string {
   const docs: string[] = [];
+  if (scoped) {
+    docs.push(`apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: ${NAMESPACE}}
+spec:
+  egress:
+  - hosts: ["./svc-${services > 1 ? 1 : 0}.${NAMESPACE}.svc.cluster.local", "istio-system/*"]`);
+  }
   for (let i = 0; i < services; i++) {
     docs.push(`apiVersion: v1
 kind: Service
@@ -35,8 +45,8 @@ spec:
   return `${docs.join('\n---\n')}\n`;
 }
 
-export function store(services: number, timeoutS = 5): ConfigStore {
-  const { resources, diagnostics } = loadConfigText(manifests(services, timeoutS), 'bench-mesh.yaml');
+export function store(services: number, timeoutS = 5, scoped = false): ConfigStore {
+  const { resources, diagnostics } = loadConfigText(manifests(services, timeoutS, scoped), 'bench-mesh.yaml');
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(`synthetic mesh does not load: ${errors.map((d) => `${d.line}:${d.col} ${d.message}`).join('; ')}`);
   return new ConfigStore(resources);

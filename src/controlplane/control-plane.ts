@@ -1,7 +1,8 @@
 // The control plane: holds the current config and registry, builds a MeshSnapshot whenever
 // either changes, and serves every connected proxy its generated resources over ADS. Changes are
 // debounced (bursts of file or readiness events become one push), and generation for a proxy is
-// cached per snapshot so the four types of one push are generated once. When it runs the mesh CA
+// cached per snapshot so the four types of one push are generated once; resources alike across
+// proxies are encoded once (encode-cache.ts). When it runs the mesh CA
 // (serveCa), the CA's certificate service shares the xDS gRPC port and mesh mTLS is on.
 
 import type { BootstrapTokens } from '../ca/bootstrap-tokens.js';
@@ -13,10 +14,10 @@ import type { Registry } from '../registry/registry.js';
 import { AdsServer } from '../xds/ads-server.js';
 import { addCaServices } from '../xds/ca-server.js';
 import type { AdsConnection, EncodedResources } from '../xds/ads-server.js';
-import { encodeResource } from '../xds/codec.js';
 import type { AnyMessage } from '../xds/codec.js';
 import { TYPE_URL } from '../xds/resources.js';
 import type { Node, TypeUrl, XdsResource } from '../xds/resources.js';
+import { EncodeCache } from './encode-cache.js';
 import { generateProxyResources } from './generate/generate.js';
 import type { ProxyResources } from './generate/generate.js';
 import { DEFAULT_MESH_CONFIG, MeshSnapshot } from './model/mesh-snapshot.js';
@@ -87,6 +88,7 @@ export class ControlPlane {
   private ca: CertificateAuthority | null = null;
   private readonly issued = new Map<string, IssuedSummary>();
   private readonly oidc: OidcDiscovery;
+  private readonly encoder = new EncodeCache();
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.meshConfig = opts.mesh ?? DEFAULT_MESH_CONFIG;
@@ -184,6 +186,13 @@ export class ControlPlane {
   resourcesFor(c: Connected): { encoded: EncodedResources; plain: ProxyResources } {
     if (c.cache && c.cache.version === this.snap.version) return c.cache;
     const plain = generateProxyResources(this.snap, c.node);
+    const enc = this.encoder;
+    enc.begin(this.snap.version);
+    const encodeAll = <T extends XdsResource>(typeUrl: TypeUrl, list: readonly T[], name: (r: T) => string): Map<string, AnyMessage> => {
+      const m = new Map<string, AnyMessage>();
+      for (const r of list) m.set(name(r), enc.encode(typeUrl, r));
+      return m;
+    };
     const encoded = new Map<TypeUrl, Map<string, AnyMessage>>([
       [TYPE_URL.listener, encodeAll(TYPE_URL.listener, plain.listeners, (r) => r.name)],
       [TYPE_URL.route, encodeAll(TYPE_URL.route, plain.routes, (r) => r.name)],
@@ -246,10 +255,4 @@ export class ControlPlane {
     this.oidc.close();
     await this.ads.close();
   }
-}
-
-function encodeAll<T extends XdsResource>(typeUrl: TypeUrl, list: readonly T[], name: (r: T) => string): Map<string, AnyMessage> {
-  const m = new Map<string, AnyMessage>();
-  for (const r of list) m.set(name(r), encodeResource(typeUrl, r));
-  return m;
 }

@@ -1,8 +1,8 @@
 // The control plane side of ADS (state-of-the-world, aggregated on one gRPC stream per proxy).
 // It knows nothing about meshes: a `source` identifies each proxy and produces its encoded
 // resources; this module keeps per-stream subscription state, sends only what changed (by a
-// content hash per type), in push order (CDS, EDS, LDS, RDS), and tracks ACKs and NACKs by
-// nonce as the xDS protocol defines them.
+// content hash per type, over each resource's name and digest), in push order (CDS, EDS, LDS,
+// RDS), and tracks ACKs and NACKs by nonce as the xDS protocol defines them.
 
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -47,6 +47,14 @@ export interface AdsConnection<P> {
 
 const WILDCARD_TYPES = new Set<string>([TYPE_URL.listener, TYPE_URL.cluster]);
 
+/** Content digests of encoded resources: a resource shared by many proxies is hashed once. */
+const digests = new WeakMap<AnyMessage, string>();
+function digestOf(r: AnyMessage): string {
+  let d = digests.get(r);
+  if (d === undefined) digests.set(r, (d = createHash('sha1').update(r.value).digest('base64')));
+  return d;
+}
+
 export interface AdsServerEvents<P> {
   onConnect?(c: AdsConnection<P>): void;
   onDisconnect?(c: AdsConnection<P>): void;
@@ -84,7 +92,7 @@ class Stream<P> implements AdsConnection<P> {
     const resources: AnyMessage[] = [];
     for (const n of names) {
       const r = available.get(n)!;
-      hash.update(n).update('\0').update(r.value).update('\0');
+      hash.update(n).update('\0').update(digestOf(r)).update('\0');
       resources.push(r);
     }
     const version = hash.digest('hex').slice(0, 12);

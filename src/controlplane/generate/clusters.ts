@@ -70,7 +70,7 @@ function discoveryType(service: MeshService, proxy: ProxyNode): OutboundClusterT
 }
 
 /** The endpoints a cluster of this type carries: DNS entries without endpoints resolve their own host. */
-function endpointsFor(snapshot: MeshSnapshot, service: MeshService, port: MeshServicePort, type: OutboundClusterType): Endpoint[] {
+function endpointsFor(snapshot: MeshSnapshot, service: MeshService, port: MeshServicePort, type: OutboundClusterType): readonly Endpoint[] {
   if (type === 'ORIGINAL_DST') return [];
   if ((type === 'STRICT_DNS' || type === 'LOGICAL_DNS') && (service.entryEndpoints ?? []).length === 0) {
     if (service.hostname.includes('*')) return [];
@@ -136,8 +136,27 @@ export function meshMtlsMode(snapshot: MeshSnapshot, oc: OutboundCluster): 'AUTO
   return 'AUTO';
 }
 
-/** The cluster's endpoints, labelled `tlsMode: istio` where auto mTLS applies to them. */
-export function clusterLbEndpoints(snapshot: MeshSnapshot, oc: OutboundCluster): LbEndpoint[] {
+/**
+ * Cluster endpoints by snapshot, then by the DestinationRule the proxy applies (its subsets and
+ * TLS settings decide them; null: none) and by cluster name and type: every proxy of a push that
+ * applies the same rule shares one list, so the control plane encodes it once (the endpoints are
+ * most of a large mesh's config).
+ */
+const lbEndpointCache = new WeakMap<MeshSnapshot, Map<DestinationRuleResource | null, Map<string, readonly LbEndpoint[]>>>();
+
+/** The cluster's endpoints, labelled `tlsMode: istio` where auto mTLS applies to them. Shared: never mutate. */
+export function clusterLbEndpoints(snapshot: MeshSnapshot, oc: OutboundCluster): readonly LbEndpoint[] {
+  let byRule = lbEndpointCache.get(snapshot);
+  if (!byRule) lbEndpointCache.set(snapshot, (byRule = new Map()));
+  let byName = byRule.get(oc.rule ?? null);
+  if (!byName) byRule.set(oc.rule ?? null, (byName = new Map()));
+  const key = `${oc.type} ${oc.name}`;
+  let r = byName.get(key);
+  if (!r) byName.set(key, (r = computeLbEndpoints(snapshot, oc)));
+  return r;
+}
+
+function computeLbEndpoints(snapshot: MeshSnapshot, oc: OutboundCluster): LbEndpoint[] {
   const mode = meshMtlsMode(snapshot, oc);
   return oc.endpoints.map((e) => {
     const auto = mode === 'AUTO' && endpointSpeaksMtls(snapshot, e);
@@ -176,7 +195,7 @@ export function outboundCluster(snapshot: MeshSnapshot, proxy: ProxyNode, oc: Ou
   if (oc.type === 'STRICT_DNS' || oc.type === 'LOGICAL_DNS') {
     // Istio resolves the address family the proxy has (its IPs are all IPv4 or all IPv6 here).
     c.dnsLookupFamily = proxy.ip.includes(':') ? 'V6_ONLY' : 'V4_ONLY';
-    c.loadAssignment = { clusterName: oc.name, endpoints: [{ lbEndpoints: clusterLbEndpoints(snapshot, oc) }] };
+    c.loadAssignment = { clusterName: oc.name, endpoints: [{ lbEndpoints: clusterLbEndpoints(snapshot, oc) as LbEndpoint[] }] };
   }
   const http2 = speaksHttp2(oc.port.protocol, oc.policy);
   if (http2) c.http2ProtocolOptions = {};

@@ -75,6 +75,11 @@ export class MeshSnapshot {
   /** The mesh config in force: ConfigMap istio-system/istio (key `mesh`), else Istio's defaults. */
   readonly meshConfig: IstioMeshConfig;
   private drIndex: DestinationRuleIndex | undefined;
+  /** Ready workloads by namespace (services select within their own). */
+  private readonly workloadsByNamespace = new Map<string, Workload[]>();
+  /** endpoints() and servicesOf() results: every proxy of a push asks the same questions. */
+  private readonly endpointCache = new Map<MeshService, Map<MeshServicePort, readonly Endpoint[]>>();
+  private readonly servicesOfCache = new Map<Workload, readonly MeshService[]>();
   /** resolveTelemetry results by the applicable resources' keys: many workloads share one. */
   private readonly telemetryCache = new Map<string, ResolvedTelemetry>();
 
@@ -91,7 +96,13 @@ export class MeshSnapshot {
       const existing = this.servicesByHost.get(s.hostname);
       if (!existing || (existing.registry === 'ServiceEntry' && s.registry !== 'ServiceEntry')) this.servicesByHost.set(s.hostname, s);
     }
-    for (const w of registry.workloads) this.workloadsByName.set(`${w.namespace}/${w.name}`, w);
+    for (const w of registry.workloads) {
+      this.workloadsByName.set(`${w.namespace}/${w.name}`, w);
+      if (!w.ready) continue;
+      let list = this.workloadsByNamespace.get(w.namespace);
+      if (!list) this.workloadsByNamespace.set(w.namespace, (list = []));
+      list.push(w);
+    }
     this.gateways = store.list('Gateway');
     this.sidecars = store.list('Sidecar');
     this.authorizationPolicies = store.list('AuthorizationPolicy');
@@ -164,7 +175,15 @@ export class MeshSnapshot {
    * the entry's port name to, else the port's targetPort, else its number (`unix://` endpoints
    * are skipped: proxies reach upstreams over TCP only).
    */
-  endpoints(service: MeshService, port: MeshServicePort): Endpoint[] {
+  endpoints(service: MeshService, port: MeshServicePort): readonly Endpoint[] {
+    let byPort = this.endpointCache.get(service);
+    if (!byPort) this.endpointCache.set(service, (byPort = new Map()));
+    let r = byPort.get(port);
+    if (!r) byPort.set(port, (r = this.computeEndpoints(service, port)));
+    return r;
+  }
+
+  private computeEndpoints(service: MeshService, port: MeshServicePort): Endpoint[] {
     const out: Endpoint[] = [];
     if (service.entryEndpoints) {
       for (const e of service.entryEndpoints) {
@@ -174,8 +193,8 @@ export class MeshSnapshot {
       }
       return out.sort(byAddress);
     }
-    for (const w of this.registry.workloads) {
-      if (w.namespace !== service.namespace || !w.ready || !selects(service.selector, w.labels)) continue;
+    for (const w of this.workloadsByNamespace.get(service.namespace) ?? []) {
+      if (!selects(service.selector, w.labels)) continue;
       const p = resolveTargetPort(port, w);
       if (p !== undefined && p > 0 && p < 65536) out.push({ address: w.ip, port: p, labels: w.labels, workload: w });
     }
@@ -183,7 +202,9 @@ export class MeshSnapshot {
   }
 
   /** Services whose selector picks this workload. */
-  servicesOf(w: Workload): MeshService[] {
-    return this.registry.services.filter((s) => s.namespace === w.namespace && selects(s.selector, w.labels));
+  servicesOf(w: Workload): readonly MeshService[] {
+    let r = this.servicesOfCache.get(w);
+    if (!r) this.servicesOfCache.set(w, (r = this.registry.services.filter((s) => s.namespace === w.namespace && selects(s.selector, w.labels))));
+    return r;
   }
 }
