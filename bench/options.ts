@@ -31,6 +31,8 @@ export interface Options {
   tracing?: number;
   istioMetrics?: boolean;
   meshMetrics: boolean;
+  /** Services in Strait's config (a cluster and a virtual host each) besides the measured route. */
+  configServices: number;
   cpProxies: number[];
   cpServices: number[];
   cpPushServices: number;
@@ -58,6 +60,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --route-sizes L         route-table sizes (default 10,1000,10000)
   --tracing P             Strait's gateway traces P % of requests; --istio-metrics: its gateway runs istio.stats
   --no-mesh-metrics       Strait's sidecars without istio.stats (on by default, as Istio's sidecars)
+  --config-services N     services in Strait's gateway and sidecar configs besides the measured one,
+                          a cluster and a virtual host each (default 100: the target's config size)
   --no-pin                do not pin with taskset
   --quick                 1 run, short durations, small sweeps: checks the setup in a few minutes
   -h, --help              this text`;
@@ -89,7 +93,7 @@ export function parseOptions(argv: string[]): Options | null {
     options: {
       parts: str, systems: str, 'sweep-systems': str, runs: str, duration: str, warmup: str, connections: str, threads: str,
       rate: str, 'rate-connections': str, 'rate-duration': str, 'rate-warmup': str, 'sweep-connections': str, 'sweep-rates': str,
-      'idle-connections': str, timing: str, 'cp-proxies': str, 'cp-services': str, 'cp-push-services': str, 'cp-changes': str, 'route-sizes': str,
+      'idle-connections': str, timing: str, 'cp-proxies': str, 'cp-services': str, 'cp-push-services': str, 'cp-changes': str, 'route-sizes': str, 'config-services': str,
       tracing: str, 'istio-metrics': { type: 'boolean' }, 'no-mesh-metrics': { type: 'boolean' }, 'no-pin': { type: 'boolean' }, quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -117,6 +121,7 @@ export function parseOptions(argv: string[]): Options | null {
     timing: (v.timing as Timing | undefined) ?? 'worker',
     pin: !v['no-pin'],
     meshMetrics: !v['no-mesh-metrics'],
+    configServices: num('config-services', v['config-services'], 100, 0),
     cpProxies: nums('cp-proxies', v['cp-proxies'], q ? [100] : [100, 1000]),
     cpServices: nums('cp-services', v['cp-services'], q ? [10, 100] : [10, 100, 1000]),
     cpPushServices: num('cp-push-services', v['cp-push-services'], 10),

@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     const origin = await startNginx('origin', workDir, originConfig(workDir, originPort, BODY), originPort, loadCpu);
     await assertAnswers200('origin', `http://${HOST}:${originPort}/`, BODY.length);
     const suts = needSystems
-      ? await startSystems(o.systems, { workDir, origin, originPort, bodyBytes: BODY.length, sutCpu, tracing: o.tracing, istioMetrics: o.istioMetrics, meshMetrics: o.meshMetrics }, log)
+      ? await startSystems(o.systems, { workDir, origin, originPort, bodyBytes: BODY.length, sutCpu, tracing: o.tracing, istioMetrics: o.istioMetrics, meshMetrics: o.meshMetrics, configServices: o.configServices }, log)
       : [];
     const idle = new Map(suts.map((s) => [s.name, s.idleRssBytes]));
     if (needSystems) {

@@ -22,7 +22,7 @@ import { HAPROXY } from './haproxy.js';
 import { HOST, freePort, waitUntilAnswering } from './net.js';
 import { common, startNginx, tempPaths } from './nginx.js';
 import { spawnManaged, type Managed } from './processes.js';
-import { STRAIT_MAIN } from './strait.js';
+import { STRAIT_MAIN, withServices } from './strait.js';
 import { spawnSync } from 'node:child_process';
 
 export const SERVER_ID = 'spiffe://cluster.local/ns/bench/sa/server';
@@ -144,9 +144,10 @@ async function startStraitProxy(dir: string, name: string, b: Bootstrap, cpu: st
   return { proc, port: Number(l[2]), adminPort: Number(admin[1]) };
 }
 
-export async function startStraitPair(dir: string, certs: MeshCerts, originPort: number, cpu: string | undefined, metrics: boolean): Promise<MeshPair> {
-  const server = await startStraitProxy(dir, 'strait-server', straitServerBootstrap(certs, originPort, metrics), cpu);
-  const client = await startStraitProxy(dir, 'strait-client', straitClientBootstrap(certs, server.port, metrics), cpu);
+export async function startStraitPair(dir: string, certs: MeshCerts, originPort: number, cpu: string | undefined, metrics: boolean, services = 0): Promise<MeshPair> {
+  // Both sidecars get the mesh's services, as every sidecar of a mesh without Sidecar scoping does.
+  const server = await startStraitProxy(dir, 'strait-server', withServices(straitServerBootstrap(certs, originPort, metrics), services, originPort), cpu);
+  const client = await startStraitProxy(dir, 'strait-client', withServices(straitClientBootstrap(certs, server.port, metrics), services, originPort), cpu);
   await waitUntilAnswering(`http://${HOST}:${client.port}/`, client.proc);
   return { port: client.port, client: client.proc, server: server.proc, clientAdminPort: client.adminPort };
 }

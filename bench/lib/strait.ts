@@ -71,16 +71,37 @@ export function straitBootstrap(originPort: number, tracingPercent?: number, ist
   };
 }
 
+/**
+ * Adds `n` services to a bootstrap, as a mesh of that size gives every proxy: a STATIC cluster
+ * `outbound|80||svc-<i>.bench.svc.cluster.local` (at the origin) and a virtual host for its
+ * name in the first HTTP connection manager's route table. Traffic keeps using the `*` host;
+ * the extra services are there for memory and route-table size (the RSS target's 100-service
+ * config).
+ */
+export function withServices(b: Bootstrap, n: number, originPort: number): Bootstrap {
+  if (n === 0) return b;
+  const hcm = b.staticResources!.listeners![0]!.filterChains[0]!.filters[0]!.typedConfig as unknown as HttpConnectionManager;
+  const vhosts = hcm.routeConfig!.virtualHosts!;
+  const clusters = b.staticResources!.clusters!;
+  for (let i = 0; i < n; i++) {
+    const host = `svc-${i}.bench.svc.cluster.local`;
+    const name = `outbound|80||${host}`;
+    vhosts.unshift({ name: `${host}:80`, domains: [host, `${host}:80`, `svc-${i}`, `svc-${i}:80`], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: '0s', retryPolicy: { retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes', numRetries: 2 } } }] });
+    clusters.push({ name, type: 'STATIC', connectTimeout: '10s', loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: HOST, portValue: originPort } } } }] }] } });
+  }
+  return b;
+}
+
 export interface StraitProcess {
   proc: Managed;
   port: number;
 }
 
 /** Writes the bootstrap, starts the proxy, waits for its listener line and a first answer. */
-export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number, istioMetrics = false, extraArgs: readonly string[] = []): Promise<StraitProcess> {
+export async function startStrait(dir: string, originPort: number, cpu: string | undefined, tracingPercent?: number, istioMetrics = false, extraArgs: readonly string[] = [], services = 0): Promise<StraitProcess> {
   if (!fs.existsSync(STRAIT_MAIN)) throw new Error(`${STRAIT_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
   const bootstrapPath = path.join(dir, 'strait-bootstrap.json');
-  fs.writeFileSync(bootstrapPath, JSON.stringify(straitBootstrap(originPort, tracingPercent, istioMetrics), null, 2));
+  fs.writeFileSync(bootstrapPath, JSON.stringify(withServices(straitBootstrap(originPort, tracingPercent, istioMetrics), services, originPort), null, 2));
   const proc = spawnManaged({
     name: 'strait',
     command: process.execPath,
@@ -88,6 +109,8 @@ export async function startStrait(dir: string, originPort: number, cpu: string |
     cpu,
   });
   const m = await proc.waitForLine(/strait proxy: listener bench on ([\d.]+):(\d+)/, 15_000);
+  // With --workers, every worker must be serving before the first probe.
+  if (extraArgs.includes('--workers')) await proc.waitForLine(/strait proxy: \d+ workers serving/, 30_000);
   const port = Number(m[2]);
   await waitUntilAnswering(`http://${HOST}:${port}/`, proc);
   return { proc, port };

@@ -46,6 +46,8 @@ export interface StartContext {
   istioMetrics?: boolean;
   /** Strait's sidecars run istio.stats (Istio's sidecars record metrics). */
   meshMetrics: boolean;
+  /** Extra services in Strait's configs (bench/lib/strait.ts withServices). */
+  configServices: number;
 }
 
 export function rssOf(procs: readonly Managed[]): number {
@@ -86,7 +88,7 @@ export async function startSystems(names: readonly SystemName[], ctx: StartConte
         break;
       }
       case 'strait': {
-        const s = await startStrait(ctx.workDir, ctx.originPort, ctx.sutCpu, ctx.tracing, ctx.istioMetrics);
+        const s = await startStrait(ctx.workDir, ctx.originPort, ctx.sutCpu, ctx.tracing, ctx.istioMetrics, [], ctx.configServices);
         procs = [s.proc];
         url = `http://${HOST}:${s.port}/`;
         break;
@@ -94,7 +96,7 @@ export async function startSystems(names: readonly SystemName[], ctx: StartConte
       case 'strait-mesh':
       case 'nginx-mesh':
       case 'haproxy-mesh': {
-        const start = name === 'strait-mesh' ? (d: string, c: MeshCerts, o: number, cpu: string | undefined) => startStraitPair(d, c, o, cpu, ctx.meshMetrics) : name === 'nginx-mesh' ? startNginxPair : startHaproxyPair;
+        const start = name === 'strait-mesh' ? (d: string, c: MeshCerts, o: number, cpu: string | undefined) => startStraitPair(d, c, o, cpu, ctx.meshMetrics, ctx.configServices) : name === 'nginx-mesh' ? startNginxPair : startHaproxyPair;
         const pair = await start(ctx.workDir, meshCerts(), ctx.originPort, ctx.sutCpu);
         procs = [pair.client, pair.server];
         url = `http://${HOST}:${pair.port}/`;
