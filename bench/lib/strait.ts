@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Bootstrap, HttpConnectionManager, HttpFilter } from '../../src/xds/resources.js';
 import { workloadLabels } from '../../src/telemetry/metrics/labels.js';
 import { statsFilter } from '../../src/telemetry/metrics/stats-config.js';
+import { PROXY_NODE_FLAGS } from '../../src/dataplane/runtime-flags.js';
 import { HOST, waitUntilAnswering } from './net.js';
 import { spawnManaged, type Managed } from './processes.js';
 
@@ -105,7 +106,8 @@ export async function startStrait(dir: string, originPort: number, cpu: string |
   const proc = spawnManaged({
     name: 'strait',
     command: process.execPath,
-    args: [STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off', ...extraArgs],
+    // Started as the local runner starts proxies: with their heap flags (src/dataplane/runtime-flags.ts).
+    args: [...PROXY_NODE_FLAGS, STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off', ...extraArgs],
     cpu,
   });
   const m = await proc.waitForLine(/strait proxy: listener bench on ([\d.]+):(\d+)/, 15_000);

@@ -17,6 +17,7 @@ import { CA_TOKEN_ENV } from '../dataplane/identity/ca-client.js';
 import { ADMIN_PORT, prometheusAnnotationsEnv, proxyBootstrap } from './proxy-bootstrap.js';
 import { MERGED_METRICS_PORT } from '../dataplane/admin/merged-metrics.js';
 import { straitCommand } from './self-command.js';
+import { PROXY_NODE_FLAGS } from '../dataplane/runtime-flags.js';
 import { SupervisedProcess } from './process-supervisor.js';
 
 export const PROXY_CONTAINER = 'istio-proxy';
@@ -115,6 +116,8 @@ export class LocalPod {
 
   start(): void {
     const self = straitCommand();
+    // Proxies start with their heap flags (runtime-flags.ts); workloads with node's defaults.
+    const proxyCommand = straitCommand(PROXY_NODE_FLAGS);
     const { spec, addresses } = this;
     if (spec.sidecar || spec.kind === 'gateway') {
       const file = path.join(this.ctx.runDir, `${spec.namespace}.${spec.name}.bootstrap.json`);
@@ -122,8 +125,8 @@ export class LocalPod {
       this.proxy = new SupervisedProcess(
         {
           name: `${spec.name}/${PROXY_CONTAINER}`,
-          command: self.command,
-          args: [...self.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close', '--merged-metrics-port', String(MERGED_METRICS_PORT), ...((this.ctx.proxyWorkers ?? 1) > 1 ? ['--workers', String(this.ctx.proxyWorkers)] : [])],
+          command: proxyCommand.command,
+          args: [...proxyCommand.args, 'proxy', '--bootstrap', file, '--wildcard-address', addresses.ip, '--localhost-address', addresses.local, '--exit-on-stdin-close', '--merged-metrics-port', String(MERGED_METRICS_PORT), ...((this.ctx.proxyWorkers ?? 1) > 1 ? ['--workers', String(this.ctx.proxyWorkers)] : [])],
           env: { ...baseEnv(), ...prometheusAnnotationsEnv(spec.annotations), ...(this.ctx.caToken === null ? {} : { [CA_TOKEN_ENV]: this.ctx.caToken }) },
           cwd: this.ctx.runDir,
         },

@@ -4,9 +4,10 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export function straitCommand(): { command: string; args: string[] } {
+/** `nodeFlags` go to node itself, before the script (a proxy's heap flags, runtime-flags.ts). */
+export function straitCommand(nodeFlags: readonly string[] = []): { command: string; args: string[] } {
   const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  if (fs.existsSync(js)) return { command: process.execPath, args: [js] };
+  if (fs.existsSync(js)) return { command: process.execPath, args: [...nodeFlags, js] };
   const ts = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-  return { command: process.execPath, args: ['--import', 'tsx', ts] };
+  return { command: process.execPath, args: [...nodeFlags, '--import', 'tsx', ts] };
 }

@@ -18,6 +18,7 @@ import { sameMachine } from '../../common/same-machine.js';
 import { mergeEnvoyText, mergePrometheusText } from '../../dataplane/admin/stats-merge.js';
 import { appScrapeFromEnv, startMergedMetricsServer } from '../../dataplane/admin/merged-metrics.js';
 import type { Bootstrap } from '../../xds/resources.js';
+import { withProxyNodeFlags } from '../../dataplane/runtime-flags.js';
 
 /** What a worker tells the primary once it serves: its private admin port. */
 export interface WorkerReady {
@@ -57,6 +58,8 @@ export async function runProxyWorkers(o: WorkersOptions): Promise<number> {
   let firstReady!: () => void;
   const allStarted = new Promise<void>((r) => (firstReady = r));
 
+  // Workers run with the primary's node flags plus the proxy's heap flags (runtime-flags.ts).
+  cluster.setupPrimary({ execArgv: withProxyNodeFlags(process.execArgv) });
   const fork = (slot: Slot) => {
     slot.startedAt = performance.now();
     slot.adminPort = 0;
