@@ -112,7 +112,8 @@ export async function startStrait(dir: string, originPort: number, cpu: string |
   });
   const m = await proc.waitForLine(/strait proxy: listener bench on ([\d.]+):(\d+)/, 15_000);
   // With --workers, every worker must be serving before the first probe.
-  if (extraArgs.includes('--workers')) await proc.waitForLine(/strait proxy: \d+ workers serving/, 30_000);
+  const workers = Number(extraArgs[extraArgs.indexOf('--workers') + 1] ?? 1);
+  if (extraArgs.includes('--workers') && workers > 1) await proc.waitForLine(/strait proxy: \d+ workers serving/, 30_000);
   const port = Number(m[2]);
   await waitUntilAnswering(`http://${HOST}:${port}/`, proc);
   return { proc, port };
