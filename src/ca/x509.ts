@@ -7,9 +7,11 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { fingerprint256, splitPemCertificates, toPem } from './pem.js';
 import type { KeyObject, webcrypto } from 'node:crypto';
 
 // The project compiles without the DOM library, so WebCrypto's types come from Node's.
+export { fingerprint256, splitPemCertificates, toPem };
 export type CryptoKey = webcrypto.CryptoKey;
 export type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type Algorithm = webcrypto.Algorithm;
@@ -79,22 +81,6 @@ export function keyMatchesCertificate(keyPem: string, certPem: string): boolean 
   return fromKey.equals(fromCert);
 }
 
-export function toPem(label: string, der: Buffer): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
-const CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** Every certificate of a PEM bundle, each normalised to end with one newline. */
-export function splitPemCertificates(pem: string): string[] {
-  return (pem.match(CERT_RE) ?? []).map((c) => `${c}\n`);
-}
-
-/** SHA-256 fingerprint as `AA:BB:...` (what `openssl x509 -fingerprint -sha256` prints). */
-export function fingerprint256(certPem: string): string {
-  return new X509Certificate(certPem).fingerprint256;
-}
 
 /** A positive 128-bit serial number in hex, from the CSPRNG (RFC 5280 §4.1.2.2: unpredictable). */
 export function randomSerial(): string {

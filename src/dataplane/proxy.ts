@@ -9,7 +9,7 @@ import { openSink } from '../telemetry/access-log/sink.js';
 import type { AccessLogSink } from '../telemetry/access-log/sink.js';
 import { StatsRegistry } from '../telemetry/stats/stats.js';
 import type { Gauge } from '../telemetry/stats/stats.js';
-import { AdsClient } from '../xds/ads-client.js';
+import type { AdsClient } from '../xds/ads-client.js';
 import { normalizeResource } from '../xds/codec.js';
 import { TYPE_URL } from '../xds/resources.js';
 import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager, Listener, RouteConfiguration, Secret, TypeUrl, XdsResource } from '../xds/resources.js';
@@ -141,6 +141,8 @@ export class Proxy {
     }
     const server = this.opts.bootstrap.dynamicResources?.adsServer;
     if (server) {
+      // The ADS client (gRPC) loads only for a proxy with a control plane: static ones skip it.
+      const { AdsClient } = await import('../xds/ads-client.js');
       this.ads = new AdsClient({
         server,
         node: this.opts.bootstrap.node,

@@ -13,7 +13,7 @@ import type { PodAddresses } from './address-block.js';
 import { builtinImage } from './images.js';
 import { LogBuffer } from './log-buffer.js';
 import type { PodSpec } from './pod-plan.js';
-import { CA_TOKEN_ENV } from '../dataplane/identity/ca-client.js';
+import { CA_TOKEN_ENV } from '../dataplane/identity/ca-token.js';
 import { ADMIN_PORT, prometheusAnnotationsEnv, proxyBootstrap } from './proxy-bootstrap.js';
 import { MERGED_METRICS_PORT } from '../dataplane/admin/merged-metrics.js';
 import { straitCommand } from './self-command.js';

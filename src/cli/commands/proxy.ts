@@ -8,14 +8,12 @@
 // installed as the SDS secrets `default` and `ROOTCA` before the proxy reports ready.
 
 import fs from 'node:fs';
-import YAML from 'yaml';
 import { systemClock } from '../../common/clock.js';
 import { systemRandom } from '../../common/random.js';
 import { startAdminServer } from '../../dataplane/admin/admin-server.js';
 import { appScrapeFromEnv, startMergedMetricsServer } from '../../dataplane/admin/merged-metrics.js';
-import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-client.js';
+import { CA_TOKEN_ENV } from '../../dataplane/identity/ca-token.js';
 import type { IdentityAgent } from '../../dataplane/identity/identity-agent.js';
-import { startProxyIdentity } from '../../dataplane/identity/proxy-identity.js';
 import cluster from 'node:cluster';
 import { Proxy } from '../../dataplane/proxy.js';
 import { tuneV8ForProxy } from '../../dataplane/runtime-flags.js';
@@ -44,7 +42,8 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
   let bootstrap: Bootstrap;
   try {
     const text = fs.readFileSync(opts.bootstrap, 'utf8');
-    bootstrap = (opts.bootstrap.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as Bootstrap;
+    // yaml is loaded only for a YAML bootstrap (modules a proxy does not need cost it memory).
+    bootstrap = (opts.bootstrap.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).default.parse(text)) as Bootstrap;
     if (!bootstrap?.node?.id) throw new Error('bootstrap needs node.id');
   } catch (e) {
     log(`cannot read bootstrap ${opts.bootstrap}: ${(e as Error).message}`);
@@ -102,6 +101,8 @@ export async function runProxy(opts: ProxyCliOptions): Promise<number> {
   let identity: IdentityAgent | undefined;
   const caAddress = opts.caAddress ?? process.env.CA_ADDR ?? bootstrap.dynamicResources?.adsServer;
   if (token && caAddress) {
+    // The CA client (gRPC) and certificate code load only for a proxy that has an identity.
+    const { startProxyIdentity } = await import('../../dataplane/identity/proxy-identity.js');
     identity = startProxyIdentity(proxy, { caAddress, token, clock: systemClock, random: systemRandom, log });
   } else if (bootstrap.dynamicResources?.adsServer) {
     log(`no workload identity: ${token ? 'no CA address (--ca-address)' : `no bootstrap token in $${CA_TOKEN_ENV}`}; mesh mTLS listeners and clusters wait for secrets default and ROOTCA`);

@@ -6,7 +6,7 @@
 // (SDS, the identity agent, static config), so it always shows what new handshakes present.
 
 import { X509Certificate } from 'node:crypto';
-import { splitPemCertificates } from '../../ca/x509.js';
+import { splitPemCertificates } from '../../ca/pem.js';
 import type { Secret } from '../../xds/resources.js';
 
 export interface CertificateDetails {

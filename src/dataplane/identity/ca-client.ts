@@ -16,11 +16,7 @@ export interface CertificateSource {
   close(): void;
 }
 
-/**
- * The environment variable that carries a proxy's bootstrap token from the runner to the proxy
- * process (read once at start and removed from the environment).
- */
-export const CA_TOKEN_ENV = 'STRAIT_CA_TOKEN';
+export { CA_TOKEN_ENV } from './ca-token.js';
 
 const CALL_TIMEOUT_MS = 10_000;
 

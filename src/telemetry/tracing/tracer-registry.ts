@@ -8,10 +8,10 @@ import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
 import type { AsyncHttpClient } from '../../filters/http/api.js';
 import type { StatsRegistry } from '../stats/stats.js';
-import { OtlpExporter } from './otlp-exporter.js';
-import type { OtlpTarget } from './otlp-exporter.js';
+import type { OtlpExporter, OtlpTarget } from './otlp-exporter.js';
 import { BatchingReporter, DEFAULT_BATCH, reporterStats } from './reporter.js';
-import type { BatchOptions, ReporterStats, SpanReporter } from './reporter.js';
+import type { BatchOptions, ExportOutcome, ReporterStats, SpanExporter, SpanReporter } from './reporter.js';
+import type { ProxySpan } from './span.js';
 import { ZipkinExporter } from './zipkin-exporter.js';
 import type { ZipkinTarget } from './zipkin-exporter.js';
 
@@ -70,7 +70,7 @@ export class TracerRegistry {
       if (target.kind === 'zipkin') {
         r = new BatchingReporter(new ZipkinExporter(client, target, this.opts.node.ip), clock, this.statsFor('zipkin'), this.batch);
       } else {
-        r = new BatchingReporter(new OtlpExporter(client, target, serviceName), clock, this.statsFor('opentelemetry'), this.batch);
+        r = new BatchingReporter(new LazyOtlpExporter(client, target, serviceName), clock, this.statsFor('opentelemetry'), this.batch);
       }
       this.reporters.set(key, r);
     }
@@ -95,5 +95,31 @@ export class TracerRegistry {
 
   async close(): Promise<void> {
     await Promise.all([...this.reporters.values()].map((r) => r.close()));
+  }
+}
+
+/**
+ * The OTLP exporter, loaded with its first batch: the OpenTelemetry packages it is built on cost
+ * a proxy memory, and most proxies never export to an OpenTelemetry collector.
+ */
+class LazyOtlpExporter implements SpanExporter {
+  private real: Promise<OtlpExporter> | undefined;
+
+  constructor(
+    private readonly client: AsyncHttpClient,
+    private readonly target: OtlpTarget,
+    private readonly serviceName: string,
+  ) {}
+
+  private load(): Promise<OtlpExporter> {
+    return (this.real ??= import('./otlp-exporter.js').then((m) => new m.OtlpExporter(this.client, this.target, this.serviceName)));
+  }
+
+  async export(spans: readonly ProxySpan[]): Promise<ExportOutcome> {
+    return (await this.load()).export(spans);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.real) await (await this.real).shutdown();
   }
 }

@@ -17,7 +17,11 @@
 
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { compactVerify } from 'jose';
+import type { compactVerify as CompactVerify } from 'jose';
+
+/** jose loads with the first verification: proxies without jwt_authn never pay its memory. */
+let jose: Promise<{ compactVerify: typeof CompactVerify }> | undefined;
+const loadJose = () => (jose ??= import('jose'));
 import { decodeBase64Url } from './jwt.js';
 import type { Jwt } from './jwt.js';
 import type { Status } from './status.js';
@@ -212,7 +216,7 @@ export async function verifySignature(jwt: Jwt, jwks: Jwks): Promise<Status> {
     if (!usableFor(k, jwt.alg)) continue;
     if (k.kty === 'OKP' && jwt.signatureLength !== 64) return 'JwtEd25519SignatureWrongLength';
     try {
-      await compactVerify(compact, k.key, { algorithms: [jwt.alg] });
+      await (await loadJose()).compactVerify(compact, k.key, { algorithms: [jwt.alg] });
       return 'Ok';
     } catch {
       // Not this key; try the next one that fits.
