@@ -114,11 +114,18 @@ export class LeanResponse extends EventEmitter {
     const socket = this.socket;
     this.flushHead();
     const done = () => this.onFinish();
-    if (this.chunked) socket.write(`0${CRLF}${this.trailer}${CRLF}`, 'latin1', done);
-    else if (socket.writableLength > 0 || this.corked) socket.write('', 'latin1', done);
-    else process.nextTick(done);
-    // Everything of this response is written: send it now rather than on the next tick.
+    if (this.chunked) {
+      socket.write(`0${CRLF}${this.trailer}${CRLF}`, 'latin1', done);
+      this.uncork();
+      return this;
+    }
+    // Everything of this response is written: send it now rather than on the next tick. When the
+    // kernel took it all at once (the usual case) nothing is left queued and the response is
+    // finished; otherwise an empty write's callback says when the queue has drained. (An empty
+    // write inside the cork would cost a third buffer in every response's writev.)
     this.uncork();
+    if (socket.writableLength > 0) socket.write('', 'latin1', done);
+    else process.nextTick(done);
     return this;
   }
 
