@@ -26,6 +26,22 @@ const SIM = fileURLToPath(new URL('./ads-sim.ts', import.meta.url));
 const PER_PROCESS = 250;
 const now = () => performance.timeOrigin + performance.now();
 
+/** Encoded bytes and resource counts per xDS type, as the ADS server sends them. */
+function encodedSizes(res: ReturnType<typeof generateProxyResources>): { bytes: Record<string, number>; count: Record<string, number> } {
+  const bytes: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  const encode = (type: string, url: string, list: readonly object[]) => {
+    count[type] = list.length;
+    bytes[type] = list.reduce((a, r) => a + encodeResource(url, r as Record<string, unknown>).value.length, 0);
+  };
+  encode('LDS', TYPE_URL.listener, res.listeners);
+  encode('RDS', TYPE_URL.route, res.routes);
+  encode('CDS', TYPE_URL.cluster, res.clusters);
+  encode('EDS', TYPE_URL.endpoint, res.endpoints);
+  encode('SDS', TYPE_URL.secret, res.secrets);
+  return { bytes, count };
+}
+
 function sizes(list: number[]): unknown[] {
   const out: unknown[] = [];
   // The first size pays for loading the protos and JIT warm-up: measure a 1-service mesh first.
@@ -36,25 +52,12 @@ function sizes(list: number[]): unknown[] {
     const t0 = performance.now();
     const res = generateProxyResources(snap, proxy);
     const t1 = performance.now();
-    const bytes: Record<string, number> = {};
-    const count: Record<string, number> = {};
-    const encode = (type: string, url: string, list: readonly object[]) => {
-      count[type] = list.length;
-      bytes[type] = list.reduce((a, r) => a + encodeResource(url, r as Record<string, unknown>).value.length, 0);
-    };
-    encode('LDS', TYPE_URL.listener, res.listeners);
-    encode('RDS', TYPE_URL.route, res.routes);
-    encode('CDS', TYPE_URL.cluster, res.clusters);
-    encode('EDS', TYPE_URL.endpoint, res.endpoints);
-    encode('SDS', TYPE_URL.secret, res.secrets);
+    const { bytes, count } = encodedSizes(res);
     const t2 = performance.now();
     // The same mesh with a Sidecar resource limiting the sidecar's egress to one service.
     const scopedStore = store(n, 5, true);
-    const scoped = generateProxyResources(new MeshSnapshot(1, scopedStore, registry(scopedStore, n, n), DEFAULT_MESH_CONFIG), proxy);
-    let scopedBytes = 0;
-    for (const [url, list] of [[TYPE_URL.listener, scoped.listeners], [TYPE_URL.route, scoped.routes], [TYPE_URL.cluster, scoped.clusters], [TYPE_URL.endpoint, scoped.endpoints], [TYPE_URL.secret, scoped.secrets]] as const) {
-      for (const r of list) scopedBytes += encodeResource(url, r as unknown as Record<string, unknown>).value.length;
-    }
+    const scoped = encodedSizes(generateProxyResources(new MeshSnapshot(1, scopedStore, registry(scopedStore, n, n), DEFAULT_MESH_CONFIG), proxy));
+    const scopedBytes = Object.values(scoped.bytes).reduce((a, b) => a + b, 0);
     if (n !== 1 || list.includes(1)) out.push({ services: n, bytes, count, totalBytes: Object.values(bytes).reduce((a, b) => a + b, 0), scopedBytes, generateMs: t1 - t0, encodeMs: t2 - t1 });
   }
   return out;

@@ -7,8 +7,7 @@
 // connection reuse of the client sidecar.
 
 import { measured, runOpenLoopProcess } from '../lib/load.js';
-import type { HistogramSummary } from '../lib/histogram.js';
-import type { OpenLoopErrors, Timing } from '../lib/open-loop.js';
+import type { OpenLoopResult, Timing } from '../lib/open-loop.js';
 import { straitUpstreamCounts } from '../lib/mesh.js';
 import type { SystemName, SystemUnderTest } from '../lib/systems.js';
 import type { CpuShare } from '../lib/cpu.js';
@@ -22,20 +21,10 @@ export interface RateSettings {
   loadCpu: string | undefined;
 }
 
-export interface RateRecord {
+/** One open-loop run of a system: the generator's figures (open-loop.ts) and the system's own. */
+export interface RateRecord extends Pick<OpenLoopResult, 'targetRps' | 'connections' | 'achievedRps' | 'completed' | 'unsent' | 'errors' | 'errorCount' | 'latencyMs' | 'serviceMs' | 'sendLagMs' | 'generatorCpu'> {
   system: SystemName;
   round: number;
-  targetRps: number;
-  connections: number;
-  achievedRps: number;
-  completed: number;
-  unsent: number;
-  errors: OpenLoopErrors;
-  errorCount: number;
-  latencyMs: HistogramSummary;
-  serviceMs: HistogramSummary;
-  sendLagMs: HistogramSummary;
-  generatorCpu: number;
   /** CPU seconds of all the system's processes per 1000 requests (= vCPU per 1000 rps). */
   cpuPer1kReq: number;
   /** The same per proxy process (pairs: half). */

@@ -219,7 +219,7 @@ export class IstioMetrics {
     // The certificate names the caller: its workload if that principal is one workload's.
     let p = this.cfg.peersByPrincipal.get(principal) ?? this.principalPeers.get(principal);
     if (!p) {
-      const ns = /\/ns\/([^/]+)\/sa\//.exec(principal)?.[1] ?? UNKNOWN;
+      const ns = namespaceOfPrincipal(principal) ?? UNKNOWN;
       p = { ...UNKNOWN_WORKLOAD, namespace: ns, principal };
       // Principals are bounded by the mesh's service accounts; cap anyway against forged names.
       if (this.principalPeers.size < 1000) this.principalPeers.set(principal, p);
@@ -243,8 +243,7 @@ export class IstioMetrics {
     if (principal === undefined) return e.base;
     let p = e.byPrincipal.get(principal);
     if (!p) {
-      const ns = /\/ns\/([^/]+)\/sa\//.exec(principal)?.[1];
-      if (ns !== e.base.namespace || e.byPrincipal.size >= 16) return null;
+      if (namespaceOfPrincipal(principal) !== e.base.namespace || e.byPrincipal.size >= 16) return null;
       e.byPrincipal.set(principal, (p = { ...e.base, principal }));
     }
     return p;
@@ -301,6 +300,11 @@ export class IstioMetrics {
     const family = `istio_${m}`;
     return kind === 'counter' ? this.registry.labelled('counter', family, out, HELP[m]) : this.registry.labelled('histogram', family, out, HELP[m], BUCKETS);
   }
+}
+
+/** The namespace a `…/ns/<ns>/sa/<sa>` principal names, if it has that form. */
+function namespaceOfPrincipal(principal: string): string | undefined {
+  return /\/ns\/([^/]+)\/sa\//.exec(principal)?.[1];
 }
 
 function grpcStatusOf(info: StreamInfo): string {

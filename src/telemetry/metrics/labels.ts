@@ -65,11 +65,14 @@ export function canonicalRevisionOf(labels: Readonly<Record<string, string>>): s
 
 /** The eight values of a workload from its pod's name, namespace, labels and (mTLS) principal. */
 export function workloadLabels(pod: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>> }, principal: string | undefined): WorkloadLabels {
-  const workload = workloadNameOf(pod.name);
-  const l = pod.labels;
+  return labelsOfWorkload(workloadNameOf(pod.name), pod.namespace, pod.labels, principal);
+}
+
+/** The eight values of a workload already named (a metadata exchange peer names its workload itself). */
+export function labelsOfWorkload(workload: string, namespace: string, l: Readonly<Record<string, string>>, principal: string | undefined): WorkloadLabels {
   return {
     workload,
-    namespace: pod.namespace,
+    namespace,
     principal: principal ?? UNKNOWN,
     app: l.app || l['app.kubernetes.io/name'] || UNKNOWN,
     version: l.version || l['app.kubernetes.io/version'] || UNKNOWN,

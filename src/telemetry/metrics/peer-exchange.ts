@@ -8,7 +8,7 @@
 // the IP table of the stats config (stats-config.ts).
 
 import { lookupType } from '../../xds/protos.js';
-import { canonicalRevisionOf, canonicalServiceOf, DEFAULT_CLUSTER_ID, UNKNOWN } from './labels.js';
+import { DEFAULT_CLUSTER_ID, labelsOfWorkload, UNKNOWN } from './labels.js';
 import type { WorkloadLabels } from './labels.js';
 
 export const PEER_METADATA_HEADER = 'x-envoy-peer-metadata';
@@ -61,14 +61,5 @@ export function decodePeerMetadata(value: string): WorkloadLabels | null {
   const raw = typeof fields.LABELS === 'object' && fields.LABELS !== null ? (fields.LABELS as Record<string, unknown>) : {};
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
-  return {
-    workload,
-    namespace,
-    principal: UNKNOWN,
-    app: labels.app || labels['app.kubernetes.io/name'] || UNKNOWN,
-    version: labels.version || labels['app.kubernetes.io/version'] || UNKNOWN,
-    canonicalService: canonicalServiceOf(labels, workload),
-    canonicalRevision: canonicalRevisionOf(labels),
-    cluster: s(fields.CLUSTER_ID) || DEFAULT_CLUSTER_ID,
-  };
+  return { ...labelsOfWorkload(workload, namespace, labels, undefined), cluster: s(fields.CLUSTER_ID) || DEFAULT_CLUSTER_ID };
 }
