@@ -6,6 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { systemClock } from '../../src/common/clock.js';
 import { seededRandom } from '../../src/common/random.js';
@@ -129,4 +131,50 @@ test('a request body is forwarded from HTTP/2 to the HTTP/1.1 upstream', { skip 
   assert.equal(seen.method, 'POST');
   assert.equal(seen.body, 'payload-123');
   assert.equal(seen.headers.cookie, 'a=1; b=2');
+});
+
+/** Writes `requests` one after the other on one TLS connection (ALPN http/1.1) and returns each response. */
+async function overTls(requests: string[]): Promise<string[]> {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'foo.bar.com', ca: foo.cert, ALPNProtocols: ['http/1.1'] });
+  await once(socket, 'secureConnect');
+  assert.equal(socket.alpnProtocol, 'http/1.1');
+  const out: string[] = [];
+  let buf = '';
+  let wake: (() => void) | null = null;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    buf += chunk;
+    wake?.();
+  });
+  for (const r of requests) {
+    socket.write(r);
+    // A response ends at its content-length, or at the last chunk (the echo upstream streams).
+    for (;;) {
+      const headEnd = buf.indexOf('\r\n\r\n');
+      const len = /\r\ncontent-length: (\d+)\r\n/i.exec(buf.slice(0, headEnd + 2));
+      const end = headEnd < 0 ? -1 : len ? headEnd + 4 + Number(len[1]) : buf.indexOf('\r\n0\r\n\r\n', headEnd) + 7;
+      if (headEnd >= 0 && end > headEnd && buf.length >= end) {
+        out.push(buf.slice(0, end));
+        buf = buf.slice(end);
+        break;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  socket.destroy();
+  return out;
+}
+
+test('HTTP/1.1 over TLS keeps the connection alive, counts it once, and rejects malformed requests with 400', { skip }, async () => {
+  const cx = () => proxy.stats.valueOf('envoy_http_downstream_cx_total', { http_conn_manager_prefix: 'https' }) ?? 0;
+  const before = cx();
+  const [a, b] = await overTls(['GET /one HTTP/1.1\r\nHost: foo.bar.com\r\n\r\n', 'GET /two HTTP/1.1\r\nHost: foo.bar.com\r\n\r\n']);
+  assert.match(a!, /^HTTP\/1\.1 200/);
+  assert.match(b!, /^HTTP\/1\.1 200/);
+  assert.match(b!, /"url":"\/two"/);
+  assert.match(b!, /"x-forwarded-proto":"https"/);
+  assert.equal(cx() - before, 1);
+  const [bad] = await overTls(['GET /x HTTP/1.1\r\nHost: foo.bar.com\r\nbad header\r\n\r\n']);
+  assert.match(bad!, /^HTTP\/1\.1 400/);
+  assert.equal(cx() - before, 2);
 });

@@ -33,7 +33,8 @@ interface ChainRuntime {
   /** The lean HTTP/1.1 server in front of h1 (which takes what it hands over), when enabled. */
   readonly lean: LeanHttp1Server | null;
   readonly h2c: http2.Http2Server | null;
-  readonly secure: http2.Http2SecureServer | null;
+  /** Terminates TLS for an HTTP chain and passes the socket on by ALPN (h2 → h2c, else HTTP/1.1). */
+  readonly secure: tls.Server | null;
   /** A TCP chain that terminates TLS (mesh mTLS in front of tcp_proxy): decrypted sockets go to tcp_proxy. */
   readonly tcpTls: tls.Server | null;
 }
@@ -187,33 +188,33 @@ export class ListenerManager {
     const h2c = http2.createServer({ settings: H2_SETTINGS });
     h2c.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => manager.handle(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
     h2c.on('sessionError', () => undefined);
-    let secure: http2.Http2SecureServer | null = null;
+    let secure: tls.Server | null = null;
     if (c.tls) {
       const t = c.tls;
-      secure = http2.createSecureServer({
+      // TLS is terminated by a plain TLS server and the decrypted socket goes where its ALPN
+      // says: h2 to the HTTP/2 server, anything else (http/1.1, or no ALPN) to the same HTTP/1.1
+      // path as plaintext — the lean server first. (node's http2 secure server with allowHTTP1
+      // would serve HTTP/1.1 through node's http parser and ServerResponse, the slow path.)
+      secure = tls.createServer({
         ...(t.pair ? serverTlsOptions(t.pair, t.options) : { minVersion: t.options.minVersion, maxVersion: t.options.maxVersion, ciphers: t.options.ciphers }),
         ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: t.requireClientCertificate } : {}),
-        allowHTTP1: true,
         ALPNProtocols: [...t.alpn],
-        settings: H2_SETTINGS,
       });
-      // The compatibility API mirrors http's request/response for both HTTP/2 and HTTP/1.1
-      // (allowHTTP1); the connection manager reads the few places where they differ.
-      secure.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => manager.handle(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
-      // HTTP/1.1 over TLS may upgrade too (wss://).
-      secure.on('upgrade', manager.handleUpgrade);
       secure.on('secureConnection', (socket: tls.TLSSocket) => {
         // OPTIONAL_MUTUAL: no certificate is fine, but one that does not verify is refused.
         if (t.clientCa && !socket.authorized && Object.keys(socket.getPeerCertificate() ?? {}).length > 0) {
           socket.destroy();
           return;
         }
-        manager.onConnection(socket);
+        if (socket.alpnProtocol === 'h2') {
+          manager.onConnection(socket);
+          h2c.emit('connection', socket);
+        } else if (lean) lean.accept(socket);
+        else h1.emit('connection', socket);
       });
       // Failed handshakes (no shared cipher, no certificate yet) are the client's problem; they
       // must never be an uncaught exception of the proxy.
       secure.on('tlsClientError', () => undefined);
-      secure.on('sessionError', () => undefined);
     }
     return { spec: c, manager, h1, lean, h2c, secure, tcpTls: null };
   }
@@ -335,8 +336,10 @@ export class ListenerManager {
       return;
     }
     peek(socket, (buf) => sniffPlaintext(buf) !== undefined, (buf) => {
-      if (sniffPlaintext(buf) === 'h2c') c.h2c!.emit('connection', socket);
-      else if (c.lean) c.lean.accept(socket);
+      if (sniffPlaintext(buf) === 'h2c') {
+        c.manager!.onConnection(socket);
+        c.h2c!.emit('connection', socket);
+      } else if (c.lean) c.lean.accept(socket);
       else c.h1!.emit('connection', socket);
     });
   }
