@@ -89,13 +89,12 @@ export class Connector {
     if (t && t.secureContext === null) return this.notReady(t, events);
     let socket: net.Socket;
     if (t) {
-      // tls.connect hands these to the TCP connect; its typings omit localAddress and noDelay.
-      const o: tls.ConnectionOptions & { localAddress?: string; noDelay?: boolean } = {
+      // tls.connect hands these to the TCP connect; its typings omit localAddress.
+      const o: tls.ConnectionOptions & { localAddress?: string } = {
         host,
         port,
         localAddress,
         lookup: s.lookup,
-        noDelay: true,
         secureContext: t.secureContext!,
         servername: t.servername,
         ALPNProtocols: t.alpn as string[],
@@ -104,6 +103,9 @@ export class Connector {
         session,
       };
       socket = tls.connect(o);
+      // Node 20's tls.connect drops a noDelay option (strace shows no TCP_NODELAY): without
+      // this, Nagle holds a request written in two records until the peer's delayed ACK.
+      socket.setNoDelay(true);
     } else {
       socket = net.connect({ host, port, localAddress, lookup: s.lookup, noDelay: true });
     }
