@@ -17,13 +17,12 @@ import type { Bootstrap, Cluster, FilterChain, HttpFilter, Listener, Secret } fr
 import { DOWNSTREAM_TLS_TYPE, HCM_FILTER_NAME, HCM_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE, TLS_TRANSPORT_SOCKET, UPSTREAM_TLS_TYPE } from '../../src/xds/resources.js';
 import { workloadLabels } from '../../src/telemetry/metrics/labels.js';
 import { statsFilter } from '../../src/telemetry/metrics/stats-config.js';
-import { PROXY_NODE_FLAGS } from '../../src/dataplane/runtime-flags.js';
 import { makeMeshCa, makeWorkloadCert, type PemFiles } from './certs.js';
 import { HAPROXY } from './haproxy.js';
 import { HOST, freePort, waitUntilAnswering } from './net.js';
 import { common, startNginx, tempPaths } from './nginx.js';
 import { spawnManaged, type Managed } from './processes.js';
-import { STRAIT_MAIN, withServices } from './strait.js';
+import { STRAIT_MAIN, straitNodeFlags, withServices } from './strait.js';
 import { spawnSync } from 'node:child_process';
 
 export const SERVER_ID = 'spiffe://cluster.local/ns/bench/sa/server';
@@ -139,7 +138,7 @@ export function straitClientBootstrap(certs: MeshCerts, serverPort: number, metr
 async function startStraitProxy(dir: string, name: string, b: Bootstrap, cpu: string | undefined): Promise<{ proc: Managed; port: number; adminPort: number }> {
   const file = path.join(dir, `${name}-bootstrap.json`);
   fs.writeFileSync(file, JSON.stringify(b, null, 2));
-  const proc = spawnManaged({ name, command: process.execPath, args: [...PROXY_NODE_FLAGS, STRAIT_MAIN, 'proxy', '--bootstrap', file, '--access-log', 'off'], cpu });
+  const proc = spawnManaged({ name, command: process.execPath, args: [...straitNodeFlags(), STRAIT_MAIN, 'proxy', '--bootstrap', file, '--access-log', 'off'], cpu });
   const admin = await proc.waitForLine(/strait proxy: admin http:\/\/[\d.]+:(\d+)/, 15_000);
   const l = await proc.waitForLine(/strait proxy: listener \S+ on ([\d.]+):(\d+)/, 15_000);
   return { proc, port: Number(l[2]), adminPort: Number(admin[1]) };

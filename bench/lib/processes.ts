@@ -3,6 +3,8 @@
 // that PID only (SIGTERM, then SIGKILL after a grace period), also on Ctrl-C or an error.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export interface Managed {
   readonly name: string;
@@ -47,12 +49,16 @@ export function spawnManaged(opts: SpawnOptions): Managed {
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   let exitCode: number | null | undefined;
   let exitSignal: string | null = null;
+  // STRAIT_BENCH_LOG_DIR keeps every process's whole output (e.g. of --trace-gc) in <name>-<pid>.log.
+  const logDir = process.env.STRAIT_BENCH_LOG_DIR;
+  const logFd = logDir ? fs.openSync(path.join(logDir, `${opts.name}-${pid}.log`), 'a') : null;
   const onText = (stream: NodeJS.ReadableStream) => {
     let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
+      if (logFd !== null && parts.length) fs.writeSync(logFd, parts.join('\n') + '\n');
       for (const line of parts) {
         lines.push(line);
         if (!opts.keepAllOutput && lines.length > TAIL_LINES) lines.shift();
@@ -80,7 +86,10 @@ export function spawnManaged(opts: SpawnOptions): Managed {
     });
   });
   const closed = new Promise<void>((resolve) => {
-    child.once('close', () => resolve());
+    child.once('close', () => {
+      if (logFd !== null) fs.closeSync(logFd);
+      resolve();
+    });
     child.once('error', () => resolve());
   });
   const describeExit = () => `${opts.name} (pid ${pid}) exited with ${exitSignal ?? `code ${exitCode}`}:\n${lines.join('\n')}`;

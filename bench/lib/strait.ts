@@ -93,6 +93,16 @@ export function withServices(b: Bootstrap, n: number, originPort: number): Boots
   return b;
 }
 
+/**
+ * Node flags of every Strait proxy the benchmark starts: the proxy's own (runtime-flags.ts) plus
+ * any in STRAIT_BENCH_NODE_FLAGS (space-separated), for profiling a system under test as it is
+ * measured, e.g. `STRAIT_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` or `--trace-gc`.
+ */
+export function straitNodeFlags(): string[] {
+  const extra = (process.env.STRAIT_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  return [...PROXY_NODE_FLAGS, ...extra];
+}
+
 export interface StraitProcess {
   proc: Managed;
   port: number;
@@ -107,7 +117,7 @@ export async function startStrait(dir: string, originPort: number, cpu: string |
     name: 'strait',
     command: process.execPath,
     // Started as the local runner starts proxies: with their heap flags (src/dataplane/runtime-flags.ts).
-    args: [...PROXY_NODE_FLAGS, STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off', ...extraArgs],
+    args: [...straitNodeFlags(), STRAIT_MAIN, 'proxy', '--bootstrap', bootstrapPath, '--access-log', 'off', ...extraArgs],
     cpu,
   });
   const m = await proc.waitForLine(/strait proxy: listener bench on ([\d.]+):(\d+)/, 15_000);
