@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuShares, perCpuTimes, processCpuSeconds, type CpuShare } from './cpu.js';
 import type { OpenLoopResult, Timing } from './open-loop.js';
 import { spawnManaged, stopManaged, type Managed } from './processes.js';
-import { rssOf } from './systems.js';
+import { rssAnonOf, rssOf } from './systems.js';
 
 const OPEN_LOOP = fileURLToPath(new URL('./open-loop.ts', import.meta.url));
 
@@ -85,6 +85,8 @@ export interface Window {
   cpus: CpuShare[];
   /** Largest summed VmRSS seen while the load ran (sampled every second and at the end). */
   maxRssBytes: number;
+  /** Largest summed RssAnon (private memory, without the executable's shared file pages). */
+  maxRssAnonBytes: number;
 }
 
 /** Runs `load` and measures the processes around it. */
@@ -94,9 +96,11 @@ export async function measured<T>(procs: readonly Managed[], load: () => Promise
   const c0 = procs.reduce((a, p) => a + processCpuSeconds(p.pid), 0);
   const t0 = process.hrtime.bigint();
   let maxRss = 0;
+  let maxAnon = 0;
   const sample = () => {
     try {
       maxRss = Math.max(maxRss, rssOf(procs));
+      maxAnon = Math.max(maxAnon, rssAnonOf(procs));
     } catch {
       /* a process that died is reported by assertAlive below */
     }
@@ -113,5 +117,5 @@ export async function measured<T>(procs: readonly Managed[], load: () => Promise
   const cpuSeconds = procs.reduce((a, p) => a + processCpuSeconds(p.pid), 0) - c0;
   const cpus = cpuShares(cpu0, perCpuTimes());
   for (const p of procs) p.assertAlive();
-  return { result, window: { cpuSeconds, wallSeconds, cpus, maxRssBytes: maxRss } };
+  return { result, window: { cpuSeconds, wallSeconds, cpus, maxRssBytes: maxRss, maxRssAnonBytes: maxAnon } };
 }

@@ -93,6 +93,8 @@ export interface RateSummary {
   cpuPer1kReq: Spread;
   cpuPer1kReqPerProxy: Spread;
   rssUnderLoadBytes: Spread;
+  rssPerProxyBytes: Spread;
+  rssAnonPerProxyBytes: Spread;
   sendLagP99: Spread;
   sutCpuForeign: Spread | null;
   reuse: Spread | null;
@@ -111,6 +113,8 @@ export function summarizeRate(records: readonly RateRecord[]): RateSummary[] {
     cpuPer1kReq: spread(rs.map((r) => r.cpuPer1kReq)),
     cpuPer1kReqPerProxy: spread(rs.map((r) => r.cpuPer1kReqPerProxy)),
     rssUnderLoadBytes: spread(rs.map((r) => r.rssUnderLoadBytes)),
+    rssPerProxyBytes: spread(rs.map((r) => r.rssPerProxyBytes)),
+    rssAnonPerProxyBytes: spread(rs.map((r) => r.rssAnonPerProxyBytes)),
     sendLagP99: spread(rs.map((r) => r.sendLagMs.p99)),
     sutCpuForeign: rs.every((r) => r.sutCpuForeign !== null) ? spread(rs.map((r) => r.sutCpuForeign!)) : null,
     reuse: rs.every((r) => r.upstream) ? spread(rs.map((r) => r.upstream!.reuse)) : null,
@@ -121,7 +125,7 @@ export function rateTables(sums: readonly RateSummary[]): string {
   const by = new Map(sums.map((s) => [s.system, s]));
   const direct = by.get('direct');
   const lat = [['system', 'achieved rps', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'added p50 / p90 / p99 ms', 'p99 × nginx', 'gen. send lag p99 ms', 'SUT CPU other']];
-  const res = [['system', 'CPU s/1k req (all procs)', 'per proxy', 'per proxy × nginx', 'RSS under load MB', 'RSS × nginx', 'upstream reuse']];
+  const res = [['system', 'CPU s/1k req (all procs)', 'per proxy', 'per proxy × nginx', 'RSS under load MB', 'RSS × nginx', 'per proxy: RSS / private MB', 'upstream reuse']];
   for (const s of sums) {
     const n = by.get(nginxPeerOf(s.system));
     const add = (x: Spread, d: Spread | undefined) => (d && s.system !== 'direct' ? ms(x.median - d.median) : '–');
@@ -145,6 +149,7 @@ export function rateTables(sums: readonly RateSummary[]): string {
       s.system === 'direct' ? '–' : ratio(s.cpuPer1kReqPerProxy.median, n?.cpuPer1kReqPerProxy.median),
       range(s.rssUnderLoadBytes, mb),
       s.system === 'direct' ? '–' : ratio(s.rssUnderLoadBytes.median, n?.rssUnderLoadBytes.median),
+      s.system === 'direct' ? '–' : `${mb(s.rssPerProxyBytes.median)} / ${mb(s.rssAnonPerProxyBytes.median)}`,
       s.reuse ? `${fmtFixed(s.reuse.min * 100, 2)} % (min)` : '–',
     ]);
   }

@@ -30,6 +30,9 @@ export interface RateRecord extends Pick<OpenLoopResult, 'targetRps' | 'connecti
   /** The same per proxy process (pairs: half). */
   cpuPer1kReqPerProxy: number;
   rssUnderLoadBytes: number;
+  /** RSS and private memory (RssAnon) per proxy process (pairs: the mean of the two). */
+  rssPerProxyBytes: number;
+  rssAnonPerProxyBytes: number;
   /** Busy share of the SUT CPU not used by the system's processes (other programs). */
   sutCpuForeign: number | null;
   loadCpuBusy: number | null;
@@ -71,6 +74,8 @@ export async function ratePoint(sut: SystemUnderTest, rps: number, connections: 
     cpuPer1kReq: kreq > 0 ? w.cpuSeconds / kreq : Number.NaN,
     cpuPer1kReqPerProxy: kreq > 0 ? w.cpuSeconds / kreq / (sut.name === 'direct' ? 1 : sut.procs.length) : Number.NaN,
     rssUnderLoadBytes: w.maxRssBytes,
+    rssPerProxyBytes: w.maxRssBytes / sut.procs.length,
+    rssAnonPerProxyBytes: w.maxRssAnonBytes / sut.procs.length,
     // For direct the origin runs on the load CPU: nothing of ours is on the SUT CPU.
     sutCpuForeign: sutShare ? Math.max(0, sutShare.busy - (sut.name === 'direct' ? 0 : procCpuShare)) : null,
     loadCpuBusy: share(w.cpus, s.loadCpu)?.busy ?? null,
@@ -89,7 +94,7 @@ export function describe(r: RateRecord): string {
   return (
     `${r.system.padEnd(12)} ${String(r.targetRps).padStart(5)} rps × ${String(r.connections).padStart(2)} conns: achieved ${r.achievedRps.toFixed(0)}  ` +
     `p50 ${l.p50.toFixed(3)}  p90 ${l.p90.toFixed(3)}  p99 ${l.p99.toFixed(3)}  p99.9 ${l.p999.toFixed(3)} ms  ` +
-    `cpu ${r.cpuPer1kReq.toFixed(3)} s/1k req  rss ${(r.rssUnderLoadBytes / 1048576).toFixed(1)} MB  ` +
+    `cpu ${r.cpuPer1kReq.toFixed(3)} s/1k req  rss ${(r.rssUnderLoadBytes / 1048576).toFixed(1)} MB (per process ${(r.rssPerProxyBytes / 1048576).toFixed(1)}, private ${(r.rssAnonPerProxyBytes / 1048576).toFixed(1)})  ` +
     `send lag p99 ${r.sendLagMs.p99.toFixed(3)} ms  errors ${r.errorCount}` +
     (r.upstream ? `  upstream reuse ${(r.upstream.reuse * 100).toFixed(2)} % (${r.upstream.connections} new of ${r.upstream.requests})` : '') +
     (r.sutCpuForeign !== null ? `  other on SUT CPU ${(r.sutCpuForeign * 100).toFixed(0)} %` : '')
