@@ -52,7 +52,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --rate-duration S       seconds per open-loop run (default 8); --rate-warmup S before each (default 2)
   --sweep-connections L   default 2,4,8,16,32,64
   --sweep-rates L         default 500,1000,2000,4000,8000,16000 (each system stops at its knee)
-  --idle-connections N    idle keep-alive connections of the memory part (default 1000)
+  --idle-connections N    memory part: KB per idle keep-alive connection from N to 2N open (default 1000)
   --timing T              open-loop scheduling: ${TIMINGS.join('|')} (default worker; see bench/lib/open-loop.ts)
   --cp-proxies L          simulated ADS clients of the push test (default 100,1000)
   --cp-services L         mesh sizes of the config-size test (default 10,100,1000)

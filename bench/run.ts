@@ -124,7 +124,7 @@ async function main(): Promise<number> {
       for (const s of suts) {
         const r = await idleConnections(s, o.idleConnections);
         recs.push(r);
-        log(`${s.name.padEnd(12)} ${r.opened}/${r.connections} idle conns: RSS ${fmtFixed(r.rssBeforeBytes / 1048576, 1)} → ${fmtFixed(r.rssAfterBytes / 1048576, 1)} MB, ${fmtFixed(r.perConnectionBytes / 1024, 2)} KB/conn`);
+        log(`${s.name.padEnd(12)} ${r.opened}/${r.connections} more idle conns: RSS ${fmtFixed(r.rssBeforeBytes / 1048576, 1)} → ${fmtFixed(r.rssMidBytes / 1048576, 1)} (N open) → ${fmtFixed(r.rssAfterBytes / 1048576, 1)} MB (2N open), ${fmtFixed(r.perConnectionBytes / 1024, 2)} KB/conn`);
       }
       raw.memory = recs;
       raw.idleRss = Object.fromEntries(idle);
@@ -163,7 +163,7 @@ async function main(): Promise<number> {
       add(`Latency at a constant rate: ${o.rate} rps, ${o.rateConnections} connections, 1 KiB, open loop (from the scheduled send), ${o.rateDurationS} s after ${o.rateWarmupS} s warm-up, ${o.runs} runs`, rateTables(sums));
     });
     if (typeof raw.memoryTable === 'function') {
-      add(`Memory: RSS idle, under load, and per idle keep-alive connection (${o.idleConnections} connections)`, (raw.memoryTable as () => string)());
+      add(`Memory: RSS idle, under load, and per idle keep-alive connection (slope from ${o.idleConnections} to ${2 * o.idleConnections} open connections)`, (raw.memoryTable as () => string)());
       delete raw.memoryTable;
     }
 

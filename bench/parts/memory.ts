@@ -1,7 +1,10 @@
-// Memory per idle keep-alive connection (issue 7, performance.md §8 step 5): open N client
+// Memory per idle keep-alive connection (issue 7, performance.md §8 step 5): open client
 // connections to the system, send one request on each (so every connection has been used, as a
 // pooled keep-alive connection is), leave them idle, and read VmRSS of the process that holds
-// them before and after. The difference per connection is what an idle client costs.
+// them. The cost per connection is the slope between N and 2N open connections: the first N
+// also bring a garbage-collected process's heap to its working size (a young generation that
+// grows to its cap while those requests are served would otherwise be charged to the
+// connections: up to 8 MB, 8 KB per connection at N = 1000).
 
 import net from 'node:net';
 import { processRssBytes } from '../lib/cpu.js';
@@ -11,7 +14,9 @@ export interface MemoryRecord {
   system: SystemName;
   connections: number;
   opened: number;
+  /** Before any connection, with N open, with 2N open. */
   rssBeforeBytes: number;
+  rssMidBytes: number;
   rssAfterBytes: number;
   perConnectionBytes: number;
 }
@@ -51,15 +56,26 @@ export async function idleConnections(sut: SystemUnderTest, n: number): Promise<
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const before = processRssBytes(sut.front.pid);
   const sockets: net.Socket[] = [];
-  try {
+  const openMore = async (count: number): Promise<number> => {
+    let opened = 0;
     // In batches, so that the listen backlog never overflows.
-    for (let i = 0; i < n; i += 100) {
-      const batch = await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => openOne(url)));
-      for (const s of batch) if (s) sockets.push(s);
+    for (let i = 0; i < count; i += 100) {
+      const batch = await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => openOne(url)));
+      for (const s of batch) {
+        if (!s) continue;
+        sockets.push(s);
+        opened++;
+      }
     }
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return opened;
+  };
+  try {
+    await openMore(n);
+    const mid = processRssBytes(sut.front.pid);
+    const opened = await openMore(n);
     const after = processRssBytes(sut.front.pid);
-    return { system: sut.name, connections: n, opened: sockets.length, rssBeforeBytes: before, rssAfterBytes: after, perConnectionBytes: sockets.length ? (after - before) / sockets.length : Number.NaN };
+    return { system: sut.name, connections: n, opened, rssBeforeBytes: before, rssMidBytes: mid, rssAfterBytes: after, perConnectionBytes: opened ? (after - mid) / opened : Number.NaN };
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise((r) => setTimeout(r, 200));
