@@ -17,6 +17,7 @@ let main: TestUpstream;
 let flaky: TestUpstream;
 let shadow: TestUpstream;
 let slow: TestUpstream;
+let broken: TestUpstream;
 let proxy: Proxy;
 let base: string;
 const sink = new MemorySink();
@@ -47,6 +48,10 @@ before(async () => {
     res.end(JSON.stringify({ attempt: r.headers['x-envoy-attempt-count'], calls: n }));
   });
   slow = await startUpstream((r, res) => setTimeout(() => res.end(r.url), Number(/ms=(\d+)/.exec(r.url)?.[1] ?? 0)));
+  broken = await startUpstream((_r, res) => {
+    res.writeHead(503, { 'content-type': 'text/plain' });
+    res.end('broken');
+  });
   const routes: Route[] = [
     { name: 'redirect', match: { prefix: '/old' }, redirect: { pathRedirect: '/new', responseCode: 'FOUND' } },
     { name: 'https', match: { prefix: '/secure' }, redirect: { httpsRedirect: true, portRedirect: 8443 } },
@@ -64,6 +69,7 @@ before(async () => {
     { name: 'retry', match: { prefix: '/flaky' }, route: { cluster: 'flaky', timeout: '0s', retryPolicy: retry503 } },
     { name: 'per-try', match: { prefix: '/slow-retry' }, route: { cluster: 'slow', timeout: '0s', retryPolicy: { retryOn: '5xx', numRetries: 1, perTryTimeout: '0.1s', retryBackOff: { baseInterval: '0.001s' } } } },
     { name: 'slow', match: { prefix: '/slow' }, route: { cluster: 'slow', timeout: '5s' } },
+    { name: 'pair', match: { prefix: '/pair' }, route: { cluster: 'pair', timeout: '0s', retryPolicy: { retryOn: 'retriable-status-codes', retriableStatusCodes: [503], numRetries: 1, retryBackOff: { baseInterval: '0.001s' }, retryHostPredicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }] } } },
     { name: 'mirror', match: { prefix: '/mirror' }, route: { cluster: 'main', timeout: '0s', requestMirrorPolicies: [{ cluster: 'shadow' }] } },
     { name: 'decorated', match: { prefix: '/decorated' }, route: { cluster: 'main', timeout: '0s' }, decorator: { operation: 'main.default.svc.cluster.local:80/*' } },
     { name: 'hash', match: { prefix: '/sticky' }, route: { cluster: 'main', timeout: '0s', hashPolicy: [{ cookie: { name: 'affinity', ttl: '60s', path: '/' } }] } },
@@ -88,7 +94,17 @@ before(async () => {
             }],
           }],
         }],
-        clusters: [cluster('main', main.port), cluster('flaky', flaky.port), cluster('shadow', shadow.port), cluster('slow', slow.port)],
+        clusters: [
+          cluster('main', main.port),
+          cluster('flaky', flaky.port),
+          cluster('shadow', shadow.port),
+          cluster('slow', slow.port),
+          {
+            ...cluster('pair', main.port),
+            lbPolicy: 'RANDOM',
+            loadAssignment: { clusterName: 'pair', endpoints: [{ lbEndpoints: [main.port, broken.port].map((portValue) => ({ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue } } } })) }] },
+          },
+        ],
       },
     },
     addresses: { wildcard: '127.0.0.1', localhost: '127.0.0.1' },
@@ -104,7 +120,7 @@ before(async () => {
 
 after(async () => {
   await proxy.stop();
-  for (const u of [main, flaky, shadow, slow]) await u.close();
+  for (const u of [main, flaky, shadow, slow, broken]) await u.close();
 });
 
 test('redirect: pathRedirect with a 302 keeps the query', async () => {
@@ -193,4 +209,12 @@ test('an outbound route decorator travels upstream as x-envoy-decorator-operatio
   assert.equal(seen.headers['x-envoy-decorator-operation'], 'main.default.svc.cluster.local:80/*');
   const plain = JSON.parse((await request(`${base}/v1/x`)).body) as { headers: Record<string, string> };
   assert.equal(plain.headers['x-envoy-decorator-operation'], undefined);
+});
+
+test('retries with the previous_hosts predicate go to a host not tried yet', async () => {
+  // One host of the pair always answers 503; one retry is allowed. Without the predicate, a
+  // random pick would send some retries back to the broken host.
+  for (let i = 0; i < 20; i++) assert.equal((await request(`${base}/pair/${i}`)).status, 200);
+  const retries = proxy.stats.valueOf('envoy_cluster_upstream_rq_retry', { cluster_name: 'pair' }) ?? 0;
+  assert.ok(retries > 0, 'the broken host was picked first at least once');
 });

@@ -22,9 +22,12 @@ function connectionTokens(raw: readonly string[]): Set<string> | null {
   let tokens: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) {
+      const v = raw[i + 1]!;
+      // `keep-alive` (nearly every HTTP/1.1 message) names a field that goes anyway: no set.
+      if (v.length === 10 && v.toLowerCase() === 'keep-alive') continue;
+      for (const t of v.split(',')) {
         const n = t.trim().toLowerCase();
-        if (n) (tokens ??= new Set()).add(n);
+        if (n && !HOP_BY_HOP.has(n)) (tokens ??= new Set()).add(n);
       }
     }
   }

@@ -62,6 +62,10 @@ export class UpstreamExchange {
   /** Transparent re-sends on a reused connection the upstream had just closed. */
   private staleResends = 0;
   private readonly lb: { hashKey?: number; exclude?: Set<Host> };
+  /** Retries avoid hosts already tried (Istio's previous_hosts predicate) unless told not to. */
+  private readonly avoidTried: boolean;
+  /** The host of the first attempt: the exclusion set is only built when a retry needs it. */
+  private firstHost: Host | null = null;
   private sentAt = 0;
   private responseStarted = false;
   private finished = false;
@@ -73,8 +77,8 @@ export class UpstreamExchange {
     private readonly reply: Reply,
     private readonly o: ExchangeOptions,
   ) {
-    // Retries avoid hosts already tried (Istio's previous_hosts predicate) unless told not to.
-    this.lb = { hashKey: o.hashKey, exclude: o.retry && o.retry.previousHosts === false ? undefined : new Set() };
+    this.lb = { hashKey: o.hashKey, exclude: undefined };
+    this.avoidTried = !(o.retry && o.retry.previousHosts === false);
   }
 
   start(): void {
@@ -86,13 +90,15 @@ export class UpstreamExchange {
   private attempt(): void {
     const { d, cluster } = this;
     this.attempts++;
+    if (this.avoidTried && this.firstHost !== null && this.lb.exclude === undefined) this.lb.exclude = new Set([this.firstHost]);
     const host = cluster.chooseHost(d.authority, this.lb as LbContext);
     if (!host) {
       cluster.stats.noHealthyHost.value++;
       this.fail(localReply(503, 'UH', 'no_healthy_upstream', `cluster "${cluster.name}" has no healthy endpoints`));
       return;
     }
-    this.lb.exclude?.add(host);
+    if (this.lb.exclude !== undefined) this.lb.exclude.add(host);
+    else if (this.avoidTried) this.firstHost = host;
     d.info.upstreamHost = host.key;
     d.info.upstreamMetadata = host.metadata ?? null;
     const release = admitRequest(cluster, host);
@@ -258,6 +264,7 @@ export class UpstreamExchange {
       this.staleResends++;
       this.attempts--;
       this.lb.exclude?.delete(host);
+      if (this.firstHost === host && this.lb.exclude === undefined) this.firstHost = null;
       this.attempt();
       return;
     }
