@@ -1,7 +1,7 @@
 // A response written by the lean server: the part of node's ServerResponse the proxy uses
 // (writeHead with a flat header list, write, end, addTrailers, destroy, 'drain', 'finish',
 // 'close'), writing the bytes node would write (head-writer.ts): the head goes out with the
-// first body bytes in one write, a body without Content-Length is chunked, HEAD/204/304 carry
+// first body bytes in one write (one buffer for a small first chunk, else a corked writev), a body without Content-Length is chunked, HEAD/204/304 carry
 // none. 'close' follows 'finish' (the last byte handed to the kernel) or the connection's end,
 // whichever comes first, as node emits it.
 
@@ -20,6 +20,8 @@ export interface ResponseOwner {
 }
 
 const CRLF = '\r\n';
+/** Body chunks up to this size are copied behind the head into one buffer (one plain write). */
+const COALESCE_MAX = 16 * 1024;
 
 function uncorkNT(res: LeanResponse): void {
   res.uncork();
@@ -75,9 +77,18 @@ export class LeanResponse extends EventEmitter {
     const len = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     if (len === 0) return true;
     const socket = this.socket;
-    this.flushHead();
     let ok: boolean;
-    if (this.chunked) {
+    if (!this.headersSent && !this.chunked && typeof chunk !== 'string' && len <= COALESCE_MAX) {
+      // The head and a small first body chunk leave as one buffer in one plain write: no cork,
+      // no uncork tick, no writev list (most responses are one such chunk).
+      const head = this.head!;
+      this.headersSent = true;
+      const both = Buffer.allocUnsafe(head.length + len);
+      both.write(head, 0, 'latin1');
+      chunk.copy(both, head.length);
+      ok = socket.write(both);
+    } else if (this.chunked) {
+      this.flushHead();
       // Size line, data and CRLF leave in one write.
       const cork = !this.corked;
       if (cork) socket.cork();
@@ -86,6 +97,7 @@ export class LeanResponse extends EventEmitter {
       ok = socket.write(CRLF, 'latin1');
       if (cork) socket.uncork();
     } else {
+      this.flushHead();
       ok = socket.write(chunk);
     }
     if (!ok && !this.needDrain) {
