@@ -11,7 +11,8 @@ import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import type { CryptoKey } from './x509.js';
-import { EC_P256, generateKeyPair, importPrivateKeyPem, keyMatchesCertificate, privateKeyToPem, randomSerial, splitPemCertificates, x509 } from './x509.js';
+import { splitPemCertificates } from './pem.js';
+import { EC_P256, generateKeyPair, importPrivateKeyPem, keyMatchesCertificate, privateKeyToPem, randomSerial, x509 } from './x509.js';
 
 /** The four files of Istio's cacerts layout, as text (cert-chain and root-cert are optional). */
 export interface CaFiles {

@@ -15,7 +15,8 @@ import { checkCsr } from './csr.js';
 import { spiffeId } from './spiffe.js';
 import type { WorkloadIdentity } from './spiffe.js';
 import { initCaDir } from './ca-dir.js';
-import { fingerprint256, randomSerial, signingAlgorithm, x509 } from './x509.js';
+import { fingerprint256 } from './pem.js';
+import { randomSerial, signingAlgorithm, x509 } from './x509.js';
 
 export const DEFAULT_WORKLOAD_TTL_SECONDS = 24 * 3600;
 export const MAX_WORKLOAD_TTL_SECONDS = 90 * 24 * 3600;

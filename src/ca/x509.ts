@@ -7,11 +7,10 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { fingerprint256, splitPemCertificates, toPem } from './pem.js';
+import { toPem } from './pem.js';
 import type { KeyObject, webcrypto } from 'node:crypto';
 
 // The project compiles without the DOM library, so WebCrypto's types come from Node's.
-export { fingerprint256, splitPemCertificates, toPem };
 export type CryptoKey = webcrypto.CryptoKey;
 export type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type Algorithm = webcrypto.Algorithm;

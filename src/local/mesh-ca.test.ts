@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { createSelfSignedRoot } from '../ca/ca-material.js';
 import type { SigningMaterial } from '../ca/ca-material.js';
 import { tempDirForTest as newTempDir } from '../ca/test-support.js';
-import { fingerprint256 } from '../ca/x509.js';
+import { fingerprint256 } from '../ca/pem.js';
 import { systemClock } from '../common/clock.js';
 import { ConfigStore } from '../config/config-store.js';
 import { loadConfigText } from '../config/load-config.js';

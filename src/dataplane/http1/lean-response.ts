@@ -1,9 +1,10 @@
 // A response written by the lean server: the part of node's ServerResponse the proxy uses
 // (writeHead with a flat header list, write, end, addTrailers, destroy, 'drain', 'finish',
 // 'close'), writing the bytes node would write (head-writer.ts): the head goes out with the
-// first body bytes in one write (one buffer for a small first chunk, else a corked writev), a body without Content-Length is chunked, HEAD/204/304 carry
-// none. 'close' follows 'finish' (the last byte handed to the kernel) or the connection's end,
-// whichever comes first, as node emits it.
+// first body bytes in one write (one buffer for a small first chunk, else a corked writev), a
+// body without Content-Length is chunked, HEAD/204/304 carry none. 'close' follows 'finish'
+// (the last byte handed to the kernel) or the connection's end, whichever comes first, as node
+// emits it.
 
 import { EventEmitter } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
@@ -87,18 +88,19 @@ export class LeanResponse extends EventEmitter {
       both.write(head, 0, 'latin1');
       chunk.copy(both, head.length);
       ok = socket.write(both);
-    } else if (this.chunked) {
-      this.flushHead();
-      // Size line, data and CRLF leave in one write.
-      const cork = !this.corked;
-      if (cork) socket.cork();
-      socket.write(`${len.toString(16)}${CRLF}`, 'latin1');
-      socket.write(chunk);
-      ok = socket.write(CRLF, 'latin1');
-      if (cork) socket.uncork();
     } else {
       this.flushHead();
-      ok = socket.write(chunk);
+      if (this.chunked) {
+        // Size line, data and CRLF leave in one write.
+        const cork = !this.corked;
+        if (cork) socket.cork();
+        socket.write(`${len.toString(16)}${CRLF}`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write(CRLF, 'latin1');
+        if (cork) socket.uncork();
+      } else {
+        ok = socket.write(chunk);
+      }
     }
     if (!ok && !this.needDrain) {
       this.needDrain = true;

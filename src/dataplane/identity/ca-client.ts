@@ -16,8 +16,6 @@ export interface CertificateSource {
   close(): void;
 }
 
-export { CA_TOKEN_ENV } from './ca-token.js';
-
 const CALL_TIMEOUT_MS = 10_000;
 
 type CertStub = grpc.Client & {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CertificateAuthority } from '../../ca/certificate-authority.js';
-import { splitPemCertificates } from '../../ca/x509.js';
+import { splitPemCertificates } from '../../ca/pem.js';
 import { ManualClockForTest } from '../../common/clock.js';
 import { seededRandom } from '../../common/random.js';
 import type { Secret } from '../../xds/resources.js';

@@ -14,7 +14,8 @@
 // already open keep theirs.
 
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createCsr, fingerprint256, generateKeyPair, privateKeyToPem, splitPemCertificates } from '../../ca/x509.js';
+import { fingerprint256, splitPemCertificates } from '../../ca/pem.js';
+import { createCsr, generateKeyPair, privateKeyToPem } from '../../ca/x509.js';
 import type { KeyKind } from '../../ca/x509.js';
 import type { Clock, Timer } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';

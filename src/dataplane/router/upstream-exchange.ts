@@ -90,7 +90,8 @@ export class UpstreamExchange {
   private attempt(): void {
     const { d, cluster } = this;
     this.attempts++;
-    if (this.avoidTried && this.firstHost !== null && this.lb.exclude === undefined) this.lb.exclude = new Set([this.firstHost]);
+    // A retry (not a stale re-send, which does not count as an attempt) starts the exclusion set.
+    if (this.avoidTried && this.attempts > 1 && this.lb.exclude === undefined && this.firstHost !== null) this.lb.exclude = new Set([this.firstHost]);
     const host = cluster.chooseHost(d.authority, this.lb as LbContext);
     if (!host) {
       cluster.stats.noHealthyHost.value++;
@@ -264,7 +265,6 @@ export class UpstreamExchange {
       this.staleResends++;
       this.attempts--;
       this.lb.exclude?.delete(host);
-      if (this.firstHost === host && this.lb.exclude === undefined) this.firstHost = null;
       this.attempt();
       return;
     }

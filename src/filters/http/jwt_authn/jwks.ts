@@ -18,13 +18,13 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { compactVerify as CompactVerify } from 'jose';
+import { decodeBase64Url } from './jwt.js';
+import type { Jwt } from './jwt.js';
+import type { Status } from './status.js';
 
 /** jose loads with the first verification: proxies without jwt_authn never pay its memory. */
 let jose: Promise<{ compactVerify: typeof CompactVerify }> | undefined;
 const loadJose = () => (jose ??= import('jose'));
-import { decodeBase64Url } from './jwt.js';
-import type { Jwt } from './jwt.js';
-import type { Status } from './status.js';
 
 export interface PublicJwk {
   readonly kty: 'RSA' | 'EC' | 'OKP';
