@@ -1,6 +1,6 @@
 // Linux /proc readings for the benchmark: CPU time of one process (utime+stime from
-// /proc/<pid>/stat, all its threads), its resident memory (VmRSS and RssAnon from /proc/<pid>/status), and
-// per-CPU busy time from /proc/stat (to check that the load-generator CPU was not the limit).
+// /proc/<pid>/stat, all its threads), its resident memory (VmRSS, RssAnon from
+// /proc/<pid>/status), and per-CPU busy time from /proc/stat (to check that the load-generator CPU was not the limit).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,24 +39,24 @@ export function processCpuSeconds(pid: number): number {
   return c.user + c.system;
 }
 
-/** Resident set size in bytes (VmRSS). */
-export function processRssBytes(pid: number): number {
+/** `VmRSS`: all resident memory; `RssAnon`: the private anonymous part (see processMemoryBytes). */
+export type MemoryField = 'VmRSS' | 'RssAnon';
+
+/**
+ * Resident memory in bytes from /proc/<pid>/status. RssAnon is the process's own heap and
+ * stacks, without the file pages of its executable and libraries, which every process mapping
+ * them shares (for node, about 40 MB of the binary).
+ */
+export function processMemoryBytes(pid: number, field: MemoryField): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
-  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  const m = status.match(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm'));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
 }
 
-/**
- * Private anonymous resident memory in bytes (RssAnon): the process's own heap and stacks,
- * without the file pages of its executable and libraries (shared with every process that maps
- * them: for node, about 40 MB of the binary).
- */
-export function processRssAnonBytes(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = status.match(/^RssAnon:\s+(\d+)\s+kB/m);
-  if (!m) throw new Error(`no RssAnon in /proc/${pid}/status`);
-  return Number(m[1]) * 1024;
+/** Resident set size in bytes (VmRSS). */
+export function processRssBytes(pid: number): number {
+  return processMemoryBytes(pid, 'VmRSS');
 }
 
 /** Jiffies of one CPU from /proc/stat (guest time is already inside user and nice). */

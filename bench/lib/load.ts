@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuShares, perCpuTimes, processCpuSeconds, type CpuShare } from './cpu.js';
 import type { OpenLoopResult, Timing } from './open-loop.js';
 import { spawnManaged, stopManaged, type Managed } from './processes.js';
-import { rssAnonOf, rssOf } from './systems.js';
+import { rssOf } from './systems.js';
 
 const OPEN_LOOP = fileURLToPath(new URL('./open-loop.ts', import.meta.url));
 
@@ -100,7 +100,7 @@ export async function measured<T>(procs: readonly Managed[], load: () => Promise
   const sample = () => {
     try {
       maxRss = Math.max(maxRss, rssOf(procs));
-      maxAnon = Math.max(maxAnon, rssAnonOf(procs));
+      maxAnon = Math.max(maxAnon, rssOf(procs, 'RssAnon'));
     } catch {
       /* a process that died is reported by assertAlive below */
     }

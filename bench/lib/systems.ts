@@ -11,7 +11,7 @@ import { proxyConfig, startNginx } from './nginx.js';
 import { startNodePeer } from './node-peers.js';
 import type { Managed } from './processes.js';
 import { startStrait } from './strait.js';
-import { processRssAnonBytes, processRssBytes } from './cpu.js';
+import { processMemoryBytes, type MemoryField } from './cpu.js';
 
 export const ALL_SYSTEMS = ['direct', 'nginx', 'haproxy', 'http-proxy', 'fastify', 'strait', 'nginx-mesh', 'haproxy-mesh', 'strait-mesh'] as const;
 export type SystemName = (typeof ALL_SYSTEMS)[number];
@@ -50,13 +50,9 @@ export interface StartContext {
   configServices: number;
 }
 
-export function rssOf(procs: readonly Managed[]): number {
-  return procs.reduce((a, p) => a + processRssBytes(p.pid), 0);
-}
-
-/** Summed private anonymous memory (RssAnon) of the processes. */
-export function rssAnonOf(procs: readonly Managed[]): number {
-  return procs.reduce((a, p) => a + processRssAnonBytes(p.pid), 0);
+/** Summed resident memory of the processes: all of it (VmRSS) or the private part (RssAnon). */
+export function rssOf(procs: readonly Managed[], field: MemoryField = 'VmRSS'): number {
+  return procs.reduce((a, p) => a + processMemoryBytes(p.pid, field), 0);
 }
 
 export async function startSystems(names: readonly SystemName[], ctx: StartContext, log: (line: string) => void): Promise<SystemUnderTest[]> {
